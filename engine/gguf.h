@@ -173,6 +173,7 @@ class GgufFile {
  private:
   GgufFile() = default;
   Status parse();
+  Status check_tensor_ranges();
 
   std::string path_;
   std::unique_ptr<MappedFile> map_;  // set by open()
