@@ -1,0 +1,286 @@
+// Settings loading: merge JSON layers onto the embedded defaults with strict key and
+// type checks, apply MOERAG_* variables and flag overrides, then validate ranges.
+#include "config/settings.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/embedded.h"
+
+extern char** environ;
+
+namespace moerag {
+extern const EmbeddedFiles moerag_config_defaults;
+}
+
+namespace moerag::config {
+namespace {
+
+using json = nlohmann::json;
+
+Error bad(const std::string& msg) { return Error(ErrorCode::INVALID_INPUT, "config: " + msg); }
+
+std::string type_name(const json& v) {
+  if (v.is_boolean()) return "true or false";
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "a list of strings";
+  if (v.is_object()) return "an object";
+  return "null";
+}
+
+std::string show(const json& v) { return v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump(); }
+
+// True when `v` may replace a default of the same shape as `d`.
+bool same_type(const json& d, const json& v) {
+  if (d.is_boolean()) return v.is_boolean();
+  if (d.is_number_integer()) return v.is_number_integer();
+  if (d.is_number()) return v.is_number();
+  if (d.is_string()) return v.is_string();
+  if (d.is_array()) {
+    if (!v.is_array()) return false;
+    for (const auto& e : v)
+      if (!e.is_string()) return false;
+    return true;
+  }
+  if (d.is_object()) return v.is_object();
+  return false;
+}
+
+// Key set of an object, for "known keys" hints.
+std::string known_keys(const json& obj) {
+  std::string out;
+  for (auto it = obj.begin(); it != obj.end(); ++it) out += (out.empty() ? "" : ", ") + it.key();
+  return out;
+}
+
+// Merges `layer` onto `base` (which has the defaults' shape), recording sources.
+Status merge(json& base, const json& layer, const std::string& prefix, const std::string& source,
+             std::map<std::string, std::string>& sources) {
+  if (!layer.is_object()) return bad((prefix.empty() ? "the top level" : prefix) + " in " + source + " must be an object");
+  for (auto it = layer.begin(); it != layer.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (!base.contains(it.key()))
+      return bad("unknown key '" + key + "' in " + source + " (known keys" +
+                 (prefix.empty() ? "" : " in " + prefix) + ": " + known_keys(base) + ")");
+    json& slot = base[it.key()];
+    if (!same_type(slot, *it))
+      return bad(key + " = " + show(*it) + " has the wrong type (allowed: " + type_name(slot) + "; set in " + source + ")");
+    if (slot.is_object()) {
+      MOERAG_TRY(merge(slot, *it, key, source, sources));
+    } else {
+      slot = *it;
+      sources[key] = source;
+    }
+  }
+  return {};
+}
+
+// Parses override text according to the type of the default `d`.
+Result<json> parse_text(const json& d, const std::string& key, const std::string& text, const std::string& source) {
+  auto wrong = [&] { return bad(key + " = '" + text + "' is not " + type_name(d) + " (set by " + source + ")"); };
+  if (d.is_boolean()) {
+    if (text == "true" || text == "1" || text == "yes" || text == "on") return json(true);
+    if (text == "false" || text == "0" || text == "no" || text == "off") return json(false);
+    return wrong();
+  }
+  if (d.is_number_integer()) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size() || text.empty()) return wrong();
+    return json(v);
+  }
+  if (d.is_number()) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') return wrong();
+    return json(v);
+  }
+  if (d.is_string()) return json(text);
+  if (d.is_array()) {
+    if (!text.empty() && text[0] == '[') {
+      json v = json::parse(text, nullptr, false);
+      if (v.is_discarded() || !same_type(d, v)) return wrong();
+      return v;
+    }
+    json arr = json::array();
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) arr.push_back(item);
+    return arr;
+  }
+  return bad(key + " is a section, not a value (set by " + source + ")");
+}
+
+// Pointer to the value at a dotted key, or nullptr.
+json* find_leaf(json& root, const std::string& dotted) {
+  json* cur = &root;
+  std::stringstream ss(dotted);
+  std::string part;
+  while (std::getline(ss, part, '.')) {
+    if (!cur->is_object() || !cur->contains(part)) return nullptr;
+    cur = &(*cur)[part];
+  }
+  return cur;
+}
+
+void leaves(const json& j, const std::string& prefix, std::vector<std::string>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) leaves(*it, key, out);
+    else out.push_back(key);
+  }
+}
+
+std::string ptr(const std::string& dotted) {
+  std::string p = "/" + dotted;
+  for (auto& c : p)
+    if (c == '.') c = '/';
+  return p;
+}
+
+Result<Settings> to_settings(const json& raw, const std::map<std::string, std::string>& sources) {
+  auto at = [&](const std::string& k) -> const json& { return raw.at(json::json_pointer(ptr(k))); };
+  auto where = [&](const std::string& k) {
+    auto it = sources.find(k);
+    return it == sources.end() ? std::string("built-in default") : it->second;
+  };
+  auto int_in = [&](const std::string& k, int64_t lo, int64_t hi) -> Result<int64_t> {
+    int64_t v = at(k).get<int64_t>();
+    if (v < lo || v > hi)
+      return bad(k + " = " + std::to_string(v) + " is out of range (allowed: " + std::to_string(lo) + ".." +
+                 std::to_string(hi) + "; set by " + where(k) + ")");
+    return v;
+  };
+  auto one_of = [&](const std::string& k, std::initializer_list<const char*> allowed) -> Result<std::string> {
+    std::string v = at(k).get<std::string>();
+    std::string list;
+    for (const char* a : allowed) {
+      if (v == a) return v;
+      list += (list.empty() ? "" : "|") + std::string(a);
+    }
+    return bad(k + " = '" + v + "' is not allowed (allowed: " + list + "; set by " + where(k) + ")");
+  };
+  auto num_ge = [&](const std::string& k, double lo) -> Result<double> {
+    double v = at(k).get<double>();
+    if (!(v >= lo)) return bad(k + " = " + at(k).dump() + " must be >= " + std::to_string(static_cast<int64_t>(lo)) + " (set by " + where(k) + ")");
+    return v;
+  };
+  auto file_or_empty = [&](const std::string& k) -> Result<std::string> {
+    std::string v = at(k).get<std::string>();
+    if (!v.empty() && !std::filesystem::is_regular_file(v))
+      return bad(k + " = '" + v + "': no such file (give the path of a .gguf file, or leave empty; set by " + where(k) + ")");
+    return v;
+  };
+
+  Settings s;
+  s.raw = raw;
+  s.server.host = at("server.host").get<std::string>();
+  if (s.server.host.empty()) return bad("server.host is empty (allowed: an address such as 127.0.0.1 or 0.0.0.0)");
+  MOERAG_ASSIGN_OR_RETURN(auto port, int_in("server.port", 0, 65535));
+  s.server.port = static_cast<int>(port);
+  MOERAG_ASSIGN_OR_RETURN(auto threads, int_in("server.threads", 1, 1024));
+  s.server.threads = static_cast<int>(threads);
+  MOERAG_ASSIGN_OR_RETURN(s.server.max_body_bytes, int_in("server.max_body_bytes", 1024, int64_t(1) << 34));
+  MOERAG_ASSIGN_OR_RETURN(auto rt, int_in("server.read_timeout_s", 1, 3600));
+  MOERAG_ASSIGN_OR_RETURN(auto wt, int_in("server.write_timeout_s", 1, 86400));
+  MOERAG_ASSIGN_OR_RETURN(auto grace, int_in("server.shutdown_grace_s", 0, 3600));
+  s.server.read_timeout_s = static_cast<int>(rt);
+  s.server.write_timeout_s = static_cast<int>(wt);
+  s.server.shutdown_grace_s = static_cast<int>(grace);
+
+  s.data_dir = at("data_dir").get<std::string>();
+  if (s.data_dir.empty()) return bad("data_dir is empty (allowed: a folder path; it is created when missing)");
+
+  MOERAG_ASSIGN_OR_RETURN(s.log.level, one_of("log.level", {"trace", "debug", "info", "warn", "error", "off"}));
+  s.log.json = at("log.json").get<bool>();
+
+  s.auth.enabled = at("auth.enabled").get<bool>();
+  s.auth.public_routes = at("auth.public_routes").get<std::vector<std::string>>();
+
+  MOERAG_ASSIGN_OR_RETURN(s.limits.rate_per_second, num_ge("limits.rate_per_second", 0));
+  MOERAG_ASSIGN_OR_RETURN(s.limits.burst, num_ge("limits.burst", 1));
+
+  s.cors.allowed_origins = at("cors.allowed_origins").get<std::vector<std::string>>();
+
+  MOERAG_ASSIGN_OR_RETURN(s.model.path, file_or_empty("model.path"));
+  MOERAG_ASSIGN_OR_RETURN(s.model.embed_path, file_or_empty("model.embed_path"));
+  MOERAG_ASSIGN_OR_RETURN(s.model.device, one_of("model.device", {"auto", "cpu", "cuda"}));
+  MOERAG_ASSIGN_OR_RETURN(auto mthreads, int_in("model.threads", 0, 1024));
+  s.model.threads = static_cast<int>(mthreads);
+  return s;
+}
+
+Result<json> parse_jsonc(std::string_view text, const std::string& what) {
+  try {
+    return json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    return bad(what + " is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string_view default_config_text() {
+  MOERAG_ASSERT(!moerag_config_defaults.empty());
+  return moerag_config_defaults.front().view();
+}
+
+std::string env_name(const std::string& dotted_key) {
+  std::string out = "MOERAG_";
+  for (char c : dotted_key) out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+Result<Settings> load(const LoadOptions& options) {
+  MOERAG_ASSIGN_OR_RETURN(json raw, parse_jsonc(default_config_text(), "the built-in default config"));
+  std::map<std::string, std::string> sources;
+
+  std::map<std::string, std::string> env = options.environment;
+  if (options.use_environment && env.empty()) {
+    for (char** e = environ; e && *e; ++e) {
+      std::string kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string::npos && kv.rfind("MOERAG_", 0) == 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  if (!options.use_environment) env.clear();
+
+  std::string path = options.config_path;
+  if (path.empty() && env.count("MOERAG_CONFIG")) path = env["MOERAG_CONFIG"];
+  if (!path.empty()) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return bad("cannot read config file '" + path + "' (check the path given to --config / MOERAG_CONFIG)");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string what = "config file '" + path + "'";
+    MOERAG_ASSIGN_OR_RETURN(json layer, parse_jsonc(ss.str(), what));
+    MOERAG_TRY(merge(raw, layer, "", what, sources));
+  }
+
+  std::vector<std::string> keys;
+  leaves(raw, "", keys);
+  for (const auto& key : keys) {
+    auto it = env.find(env_name(key));
+    if (it == env.end()) continue;
+    std::string source = "environment variable " + it->first;
+    json* leaf = find_leaf(raw, key);
+    MOERAG_ASSIGN_OR_RETURN(*leaf, parse_text(*leaf, key, it->second, source));
+    sources[key] = source;
+  }
+
+  for (const auto& o : options.overrides) {
+    json* leaf = find_leaf(raw, o.key);
+    if (!leaf || leaf->is_object()) return bad("unknown setting '" + o.key + "' (from " + o.source + ")");
+    MOERAG_ASSIGN_OR_RETURN(*leaf, parse_text(*leaf, o.key, o.value, o.source));
+    sources[o.key] = o.source;
+  }
+  return to_settings(raw, sources);
+}
+
+}  // namespace moerag::config

@@ -1,0 +1,74 @@
+// The `moerag` executable: help, exit codes for bad configuration, key commands.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+using namespace moerag::testing;
+
+static int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Cli, HelpListsCommands) {
+  auto r = run_command(moerag_binary() + " --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"serve", "keys", "config", "version"}) EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd;
+  auto s = run_command(moerag_binary() + " serve --help");
+  EXPECT_EQ(s.exit_code, 0);
+  EXPECT_NE(s.output.find("--port"), std::string::npos);
+  EXPECT_EQ(run_command(moerag_binary() + " no-such-command").exit_code, 2);
+}
+
+TEST(Cli, BadPortExitsTwoWithOneLine) {
+  auto r = run_command(moerag_binary() + " serve --port 99999");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("server.port = 99999 is out of range (allowed: 0..65535"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnknownConfigKeyExitsTwoWithOneLine) {
+  TempDir dir;
+  write_file(dir.file("c.json"), "{\n  \"server\": {\"port\": 8080},\n  \"retreival\": {}\n}\n");
+  auto r = run_command(moerag_binary() + " serve --config " + dir.file("c.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("unknown key 'retreival'"), std::string::npos) << r.output;
+  auto env = run_command("MOERAG_LOG_LEVEL=chatty " + moerag_binary() + " config check");
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_NE(env.output.find("MOERAG_LOG_LEVEL"), std::string::npos) << env.output;
+}
+
+TEST(Cli, ConfigCheckAndDefaults) {
+  auto ok = run_command(moerag_binary() + " config check --print --port 9123 2>/dev/null");
+  EXPECT_EQ(ok.exit_code, 0);
+  auto j = nlohmann::json::parse(ok.output, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << ok.output;
+  EXPECT_EQ(j["server"]["port"], 9123);
+  auto d = run_command(moerag_binary() + " config defaults");
+  EXPECT_EQ(d.exit_code, 0);
+  EXPECT_NE(d.output.find("\"port\": 8080"), std::string::npos);
+}
+
+TEST(Cli, KeysCreateListRevoke) {
+  TempDir dir;
+  std::string dd = " --data-dir " + dir.file("d");
+  auto c = run_command(moerag_binary() + " keys create --name ci --role admin" + dd + " 2>/dev/null");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_EQ(c.output.rfind("mrk_", 0), 0u);
+  auto dup = run_command(moerag_binary() + " keys create --name ci" + dd);
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.output.find("exists"), std::string::npos);
+  auto bad_role = run_command(moerag_binary() + " keys create --name x --role root" + dd);
+  EXPECT_EQ(bad_role.exit_code, 2);
+  auto l = run_command(moerag_binary() + " keys list --json" + dd + " 2>/dev/null");
+  ASSERT_EQ(l.exit_code, 0);
+  auto arr = nlohmann::json::parse(l.output);
+  ASSERT_EQ(arr.size(), 1u);
+  EXPECT_EQ(arr[0]["role"], "admin");
+  EXPECT_EQ(run_command(moerag_binary() + " keys revoke ci" + dd).exit_code, 0);
+  EXPECT_EQ(run_command(moerag_binary() + " keys revoke ci" + dd).exit_code, 1);
+}

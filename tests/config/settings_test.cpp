@@ -1,0 +1,101 @@
+// Settings: defaults, file, environment and flag precedence; strict validation.
+#include <gtest/gtest.h>
+
+#include "config/settings.h"
+#include "tests/support/test_support.h"
+
+using namespace moerag;
+using moerag::testing::TempDir;
+
+static config::LoadOptions no_env() {
+  config::LoadOptions o;
+  o.use_environment = false;
+  return o;
+}
+
+TEST(Settings, DefaultsComeFromTheEmbeddedFile) {
+  auto s = config::load(no_env());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->server.port, 8080);
+  EXPECT_EQ(s->server.host, "127.0.0.1");
+  EXPECT_FALSE(s->auth.enabled);
+  EXPECT_NE(config::default_config_text().find("// "), std::string::npos);  // documented
+}
+
+TEST(Settings, PrecedenceIsDefaultsFileEnvFlags) {
+  TempDir dir;
+  moerag::testing::write_file(dir.file("c.json"), "// comment\n{\"server\": {\"port\": 9001, \"threads\": 3}, \"log\": {\"json\": true}}");
+  auto o = no_env();
+  o.config_path = dir.file("c.json");
+  o.use_environment = true;
+  o.environment = {{"MOERAG_SERVER_PORT", "9002"}, {"MOERAG_LIMITS_BURST", "7"}};
+  auto s = config::load(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->server.port, 9002);   // env beats file
+  EXPECT_EQ(s->server.threads, 3);   // file beats default
+  EXPECT_TRUE(s->log.json);
+  EXPECT_DOUBLE_EQ(s->limits.burst, 7);
+  o.overrides.push_back({"server.port", "9003", "--port"});
+  s = config::load(o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->server.port, 9003);   // flag beats env
+}
+
+struct BadCase {
+  std::string file;       // config file text ("" = none)
+  std::string key, value; // one override
+  std::string expect;     // substring of the one-line error
+};
+
+TEST(Settings, RejectsBadValuesWithOneClearLine) {
+  std::vector<BadCase> cases = {
+      {"", "server.port", "99999", "server.port = 99999 is out of range (allowed: 0..65535; set by test)"},
+      {"", "server.port", "abc", "server.port = 'abc' is not an integer"},
+      {"", "server.threads", "0", "server.threads = 0 is out of range"},
+      {"", "log.level", "loud", "log.level = 'loud' is not allowed (allowed: trace|debug|info|warn|error|off"},
+      {"", "log.json", "maybe", "log.json = 'maybe' is not true or false"},
+      {"", "model.path", "/no/such/model.gguf", "model.path = '/no/such/model.gguf': no such file"},
+      {"", "model.device", "tpu", "model.device = 'tpu' is not allowed"},
+      {"", "limits.burst", "0", "limits.burst = 0 must be >= 1"},
+      {"", "nope.key", "1", "unknown setting 'nope.key'"},
+      {"", "server", "1", "unknown setting 'server'"},
+      {"{\"server\": {\"prot\": 1}}", "", "", "unknown key 'server.prot'"},
+      {"{\"server\": {\"port\": \"80\"}}", "", "", "server.port = '80' has the wrong type (allowed: an integer"},
+      {"{\"server\": 5}", "", "", "server = 5 has the wrong type (allowed: an object"},
+      {"{\"cors\": {\"allowed_origins\": [1]}}", "", "", "has the wrong type (allowed: a list of strings"},
+      {"{\"server\": {", "", "", "is not valid JSON"},
+      {"[]", "", "", "the top level in config file"},
+  };
+  TempDir dir;
+  for (const auto& c : cases) {
+    auto o = no_env();
+    if (!c.file.empty()) {
+      moerag::testing::write_file(dir.file("c.json"), c.file);
+      o.config_path = dir.file("c.json");
+    }
+    if (!c.key.empty()) o.overrides.push_back({c.key, c.value, "test"});
+    auto s = config::load(o);
+    ASSERT_FALSE(s.ok()) << c.file << " " << c.key;
+    EXPECT_EQ(s.error().code, ErrorCode::INVALID_INPUT);
+    EXPECT_NE(s.error().message.find(c.expect), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().message.find('\n'), std::string::npos) << "one line";
+  }
+}
+
+TEST(Settings, MissingConfigFileIsAnError) {
+  auto o = no_env();
+  o.config_path = "/no/such/config.json";
+  auto s = config::load(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("cannot read config file"), std::string::npos);
+}
+
+TEST(Settings, ListsParseFromCommaText) {
+  auto o = no_env();
+  o.overrides.push_back({"cors.allowed_origins", "https://a.example,https://b.example", "test"});
+  auto s = config::load(o);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->cors.allowed_origins.size(), 2u);
+  EXPECT_EQ(s->cors.allowed_origins[1], "https://b.example");
+  EXPECT_EQ(config::env_name("server.max_body_bytes"), "MOERAG_SERVER_MAX_BODY_BYTES");
+}
