@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/common.h"
+#include "cli/serve_modules.h"
 #include "core/log.h"
 #include "web/server.h"
 
@@ -35,7 +36,10 @@ int run_serve(const SettingsFlags& flags) {
 
   auto db = open_main_db(*settings);
   if (!db.ok()) return fail(db.error().message);
-  auto server = web::Server::create(*settings, web::Services{*db});
+  web::Services services{*db, {}};
+  ServeContext modules{*settings, *db, services, {}};
+  if (auto st = start_serve_modules(modules); !st.ok()) return fail(st.error().message);
+  auto server = web::Server::create(*settings, services);
   if (!server.ok()) return fail(server.error().message);
   auto port = (*server)->bind();
   if (!port.ok()) return fail(port.error().message);

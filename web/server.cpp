@@ -189,6 +189,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Settings& settings,
   MOERAG_ASSIGN_OR_RETURN(impl->state.keys, KeyStore::create(impl->state.services.db));
   register_system_routes(impl->state);
   register_admin_routes(impl->state);
+  for (const auto& install : impl->state.services.route_sets) install(impl->state);
 
   auto& http = impl->http;
   Impl* p = impl.get();

@@ -3,7 +3,9 @@
 // rate limits, CORS, metrics and graceful shutdown. httplib stays behind it.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "config/settings.h"
 #include "core/result.h"
@@ -11,9 +13,16 @@
 
 namespace moerag::web {
 
+struct WebState;
+
+/// Adds one module's routes (and metrics collectors) to the server; a module's
+/// route file (web/routes_<module>.cpp) provides it, the composition root passes it.
+using RouteSet = std::function<void(WebState&)>;
+
 /// What the web layer serves from; owned by the caller, outlives the Server.
 struct Services {
   std::shared_ptr<sql::Database> db;  ///< the main database (keys, sessions, ...)
+  std::vector<RouteSet> route_sets;   ///< module routes, installed in order after the system routes
 };
 
 class Server {
