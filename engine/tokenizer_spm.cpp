@@ -26,6 +26,18 @@ class SpmTokenizer final : public TokenizerImpl {
       if (id < 0) id = find(std::string(1, static_cast<char>(b)));  // some vocabularies spell bytes raw
       byte_ids_[b] = id >= 0 ? id : vocab.unk_id;
     }
+    // An ASCII byte that no mergeable piece contains can never join a neighbour,
+    // so the text can be cut there and each part merged alone with the same result
+    // (bigrams never span the cut); for Llama this cuts at newlines and keeps the
+    // merge queue small on long inputs.
+    barrier_.fill(true);
+    for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+      if (!mergeable(static_cast<int32_t>(i))) continue;
+      for (unsigned char c : vocab.tokens[i].text) {
+        if (c < 0x80) barrier_[c] = false;
+      }
+    }
+    for (int c = 0x80; c < 256; ++c) barrier_[c] = false;
   }
 
   void encode(std::string_view raw, bool after_special, std::vector<int32_t>& out) const override {
@@ -39,7 +51,14 @@ class SpmTokenizer final : public TokenizerImpl {
         text += c;
       }
     }
-    merge_and_emit(text, out);
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      size_t cut = 0;
+      while (cut < rest.size() && !barrier_[static_cast<unsigned char>(rest[cut])]) ++cut;
+      if (cut == 0) cut = 1;  // the barrier byte on its own
+      merge_and_emit(rest.substr(0, cut), out);
+      rest.remove_prefix(cut);
+    }
   }
 
   std::string piece(int32_t id) const override {
@@ -146,6 +165,7 @@ class SpmTokenizer final : public TokenizerImpl {
   const Vocab& vocab_;
   const TokenMap& map_;
   std::array<int32_t, 256> byte_ids_{};
+  std::array<bool, 256> barrier_{};  // bytes no mergeable piece contains
 };
 
 }  // namespace
