@@ -16,6 +16,18 @@ inline void write_u16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 inline void write_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 inline void write_f32(uint8_t* p, float v) { std::memcpy(p, &v, 4); }
 
+/// Nearest integer, ties to even, branch-free (adding 1.5 * 2^23 leaves the rounded
+/// value in the low mantissa bits). Inputs are clamped to +-2^22; NaN gives -2^22.
+inline int nearest(float v) {
+  constexpr float kLim = 4194303.0f;
+  v = v > -kLim ? v : -kLim;
+  v = v < kLim ? v : kLim;
+  float f = v + 12582912.0f;
+  int32_t i;
+  std::memcpy(&i, &f, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
 // 32-element blocks (quant_legacy.cpp).
 void dequant_q4_0(const uint8_t* src, float* dst, int64_t nb);
 void dequant_q4_1(const uint8_t* src, float* dst, int64_t nb);

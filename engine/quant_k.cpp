@@ -36,9 +36,11 @@ void pack_scale_min_k4(const int* sc, const int* m, uint8_t* q) {
   }
 }
 
+
 // Fits x[i] ≈ s * q[i] - m with q in [0, nmax], s >= 0, m >= 0 (the sub-block's
 // minimum is clamped to <= 0, as the format stores -m with m >= 0). Tries a grid of
-// candidate ranges and refits (s, m) by least squares for each assignment.
+// candidate ranges; for each assignment of q the least-squares (s, m) and its error
+// follow in closed form from five sums, so a candidate costs one pass.
 void fit_scale_min(const float* x, int n, int nmax, float* s_out, float* m_out) {
   float lo = *std::min_element(x, x + n), hi = *std::max_element(x, x + n);
   lo = std::min(lo, 0.0f);
@@ -47,35 +49,35 @@ void fit_scale_min(const float* x, int n, int nmax, float* s_out, float* m_out) 
     *m_out = -lo;
     return;
   }
+  float sx = 0, sxx = 0;
+  for (int i = 0; i < n; ++i) {
+    sx += x[i];
+    sxx += x[i] * x[i];
+  }
   float best_err = std::numeric_limits<float>::infinity(), best_s = (hi - lo) / nmax, best_m = -lo;
-  for (int step = -8; step <= 12; ++step) {
-    float iscale = (static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / (hi - lo);
-    double sq = 0, sqq = 0, sx = 0, sqx = 0;
-    int qs[QK_K];
+  for (int step = -4; step <= 6; ++step) {
+    float iscale = (static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / (hi - lo);
+    float sq = 0, sqq = 0, sqx = 0;
     for (int i = 0; i < n; ++i) {
-      qs[i] = clampi(static_cast<int>(std::lround(iscale * (x[i] - lo))), 0, nmax);
-      sq += qs[i];
-      sqq += static_cast<double>(qs[i]) * qs[i];
-      sx += x[i];
-      sqx += qs[i] * static_cast<double>(x[i]);
+      float q = static_cast<float>(clampi(nearest(iscale * (x[i] - lo)), 0, nmax));
+      sq += q;
+      sqq += q * q;
+      sqx += q * x[i];
     }
-    double det = n * sqq - sq * sq;
+    float det = n * sqq - sq * sq;
     if (det <= 0) continue;
-    double a = (n * sqx - sq * sx) / det, b = (sqq * sx - sq * sqx) / det;
+    float a = (n * sqx - sq * sx) / det, b = (sqq * sx - sq * sqx) / det;
     if (b > 0) {  // offset must be <= 0
       b = 0;
       a = sqq > 0 ? sqx / sqq : 0;
     }
     if (a <= 0) continue;
-    double err = 0;
-    for (int i = 0; i < n; ++i) {
-      double e = a * qs[i] + b - x[i];
-      err += e * e;
-    }
+    // sum (a q + b - x)^2 expanded over the sums.
+    float err = a * a * sqq + 2 * a * b * sq + n * b * b - 2 * a * sqx - 2 * b * sx + sxx;
     if (err < best_err) {
-      best_err = static_cast<float>(err);
-      best_s = static_cast<float>(a);
-      best_m = static_cast<float>(-b);
+      best_err = err;
+      best_s = a;
+      best_m = -b;
     }
   }
   *s_out = best_s;
@@ -83,32 +85,28 @@ void fit_scale_min(const float* x, int n, int nmax, float* s_out, float* m_out) 
 }
 
 // Fits x[i] ≈ s * q[i], q in [-nmax, nmax - 1]; s may be negative so the
-// largest-magnitude element can use the extra negative level.
+// largest-magnitude element can use the extra negative level. With the least-squares
+// s = sqx / sqq the error is sxx - sqx^2 / sqq, so the best candidate maximises sqx^2 / sqq.
 float fit_scale_signed(const float* x, int n, int nmax) {
   float amax = 0, vmax = 0;
   for (int i = 0; i < n; ++i) {
     if (std::fabs(x[i]) > amax) { amax = std::fabs(x[i]); vmax = x[i]; }
   }
   if (amax == 0) return 0;
-  float best_err = std::numeric_limits<float>::infinity(), best_s = vmax / -nmax;
-  for (int step = -9; step <= 9; ++step) {
-    float iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / vmax;
-    double sqq = 0, sqx = 0;
-    int qs[QK_K];
+  float best_gain = -1, best_s = vmax / -nmax;
+  for (int step = -5; step <= 5; ++step) {
+    float iscale = -(static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / vmax;
+    float sqq = 0, sqx = 0;
     for (int i = 0; i < n; ++i) {
-      qs[i] = clampi(static_cast<int>(std::lround(iscale * x[i])), -nmax, nmax - 1);
-      sqq += static_cast<double>(qs[i]) * qs[i];
-      sqx += qs[i] * static_cast<double>(x[i]);
+      float q = static_cast<float>(clampi(nearest(iscale * x[i]), -nmax, nmax - 1));
+      sqq += q * q;
+      sqx += q * x[i];
     }
     if (sqq == 0) continue;
-    double s = sqx / sqq, err = 0;
-    for (int i = 0; i < n; ++i) {
-      double e = s * qs[i] - x[i];
-      err += e * e;
-    }
-    if (err < best_err) {
-      best_err = static_cast<float>(err);
-      best_s = static_cast<float>(s);
+    float gain = sqx * sqx / sqq;
+    if (gain > best_gain) {
+      best_gain = gain;
+      best_s = sqx / sqq;
     }
   }
   return best_s;
@@ -198,8 +196,8 @@ void quant_q4_k(const float* src, uint8_t* dst, int64_t nb) {
     float d = fp16_to_fp32(dh), dmin = fp16_to_fp32(dminh);
     int sq[8], mq[8];
     for (int j = 0; j < 8; ++j) {
-      sq[j] = d > 0 ? clampi(static_cast<int>(std::lround(s[j] / d)), 0, 63) : 0;
-      mq[j] = dmin > 0 ? clampi(static_cast<int>(std::lround(m[j] / dmin)), 0, 63) : 0;
+      sq[j] = d > 0 ? clampi(nearest(s[j] / d), 0, 63) : 0;
+      mq[j] = dmin > 0 ? clampi(nearest(m[j] / dmin), 0, 63) : 0;
     }
     write_u16(dst, dh);
     write_u16(dst + 2, dminh);
@@ -209,7 +207,7 @@ void quant_q4_k(const float* src, uint8_t* dst, int64_t nb) {
     for (int j = 0; j < 8; ++j) {
       float ds = d * sq[j], off = dmin * mq[j];
       for (int l = 0; l < 32; ++l) {
-        int v = ds > 0 ? static_cast<int>(std::lround((src[32 * j + l] + off) / ds)) : 0;
+        int v = ds > 0 ? nearest((src[32 * j + l] + off) / ds) : 0;
         levels[32 * j + l] = static_cast<uint8_t>(clampi(v, 0, 15));
       }
     }
@@ -278,11 +276,11 @@ void quant_q6_k(const float* src, uint8_t* dst, int64_t nb) {
     auto* scales = reinterpret_cast<int8_t*>(dst + 192);
     uint8_t levels[QK_K];  // q + 32, in 0..63
     for (int j = 0; j < 16; ++j) {
-      int sq = d > 0 ? clampi(static_cast<int>(std::lround(s[j] / d)), -127, 127) : 0;
+      int sq = d > 0 ? clampi(nearest(s[j] / d), -127, 127) : 0;
       scales[j] = static_cast<int8_t>(sq);
       float ds = d * static_cast<float>(sq);
       for (int l = 0; l < 16; ++l) {
-        int v = ds != 0 ? static_cast<int>(std::lround(src[16 * j + l] / ds)) : 0;
+        int v = ds != 0 ? nearest(src[16 * j + l] / ds) : 0;
         levels[16 * j + l] = static_cast<uint8_t>(clampi(v, -32, 31) + 32);
       }
     }
@@ -319,7 +317,7 @@ void quant_q8_k(const float* src, uint8_t* dst, int64_t nb) {
     for (int g = 0; g < 16; ++g) {
       int sum = 0;
       for (int l = 0; l < 16; ++l) {
-        int q = clampi(static_cast<int>(std::lround(src[16 * g + l] * id)), -127, 127);
+        int q = clampi(nearest(src[16 * g + l] * id), -127, 127);
         dst[4 + 16 * g + l] = static_cast<uint8_t>(static_cast<int8_t>(q));
         sum += q;
       }

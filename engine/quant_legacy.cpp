@@ -45,8 +45,8 @@ void quant_q4_0(const float* src, uint8_t* dst, int64_t nb) {
     float id = d != 0 ? 1.0f / d : 0.0f;
     write_u16(dst, fp32_to_fp16(d));
     for (int j = 0; j < 16; ++j) {
-      int q0 = clampi(static_cast<int>(std::lround(src[j] * id)) + 8, 0, 15);
-      int q1 = clampi(static_cast<int>(std::lround(src[j + 16] * id)) + 8, 0, 15);
+      int q0 = clampi(nearest(src[j] * id) + 8, 0, 15);
+      int q1 = clampi(nearest(src[j + 16] * id) + 8, 0, 15);
       dst[2 + j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
   }
@@ -72,8 +72,8 @@ void quant_q4_1(const float* src, uint8_t* dst, int64_t nb) {
     write_u16(dst, fp32_to_fp16(d));
     write_u16(dst + 2, fp32_to_fp16(lo));
     for (int j = 0; j < 16; ++j) {
-      int q0 = clampi(static_cast<int>(std::lround((src[j] - lo) * id)), 0, 15);
-      int q1 = clampi(static_cast<int>(std::lround((src[j + 16] - lo) * id)), 0, 15);
+      int q0 = clampi(nearest((src[j] - lo) * id), 0, 15);
+      int q1 = clampi(nearest((src[j + 16] - lo) * id), 0, 15);
       dst[4 + j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
   }
@@ -101,8 +101,8 @@ void quant_q5_0(const float* src, uint8_t* dst, int64_t nb) {
     write_u16(dst, fp32_to_fp16(d));
     uint32_t qh = 0;
     for (int j = 0; j < 16; ++j) {
-      int q0 = clampi(static_cast<int>(std::lround(src[j] * id)) + 16, 0, 31);
-      int q1 = clampi(static_cast<int>(std::lround(src[j + 16] * id)) + 16, 0, 31);
+      int q0 = clampi(nearest(src[j] * id) + 16, 0, 31);
+      int q1 = clampi(nearest(src[j + 16] * id) + 16, 0, 31);
       dst[6 + j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
       qh |= static_cast<uint32_t>(q0 >> 4) << j;
       qh |= static_cast<uint32_t>(q1 >> 4) << (j + 16);
@@ -142,7 +142,7 @@ void quant_q8_0(const float* src, uint8_t* dst, int64_t nb) {
     float id = d != 0 ? 1.0f / d : 0.0f;
     write_u16(dst, fp32_to_fp16(d));
     for (int j = 0; j < kQK; ++j) {
-      dst[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(clampi(static_cast<int>(std::lround(src[j] * id)), -127, 127)));
+      dst[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(clampi(nearest(src[j] * id), -127, 127)));
     }
   }
 }
