@@ -1,0 +1,110 @@
+// The CPU Backend: weights are views into the memory-mapped file (never copied),
+// device memory is host memory, and ops forward to kernels/cpu on the engine's own
+// thread pool (n_threads - 1 workers plus the calling thread).
+#include <cstdlib>
+#include <cstring>
+
+#include "core/thread_pool.h"
+#include "engine/backend.h"
+
+namespace moerag::engine {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(size_t n_threads) {
+    if (n_threads == 0) n_threads = std::max(1u, std::thread::hardware_concurrency());
+    if (n_threads > 1) pool_ = std::make_unique<ThreadPool>(n_threads - 1);
+  }
+  std::string name() const override { return std::string("cpu-") + kernels::cpu::simd_level(); }
+
+  Result<DeviceWeight> upload_weight(const GgufTensor& t) override {
+    DeviceWeight w;
+    w.present = true;
+    w.mat.type = t.type;
+    w.mat.data = t.data;
+    w.mat.n_cols = t.row_length();
+    w.n_mat = t.shape.size() == 3 ? t.shape[0] : 1;
+    w.mat.n_rows = t.n_rows() / w.n_mat;
+    w.mat.row_bytes = t.row_bytes();
+    w.mat_bytes = w.mat.row_bytes * static_cast<size_t>(w.mat.n_rows);
+    return w;
+  }
+  void* alloc(size_t bytes) override {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    MOERAG_ASSERT(p != nullptr);
+    std::memset(p, 0, bytes);
+    return p;
+  }
+  void free(void* p) override { std::free(p); }
+  void to_host(const float* dev, float* host, size_t n) override { std::memcpy(host, dev, n * sizeof(float)); }
+  void to_device(const float* host, float* dev, size_t n) override { std::memcpy(dev, host, n * sizeof(float)); }
+  void copy(const float* src, float* dst, size_t n) override { std::memmove(dst, src, n * sizeof(float)); }
+
+  void matmul(const kernels::MatView& w, const float* x, int64_t n_tok, float* y) override {
+    kernels::cpu::matmul(w, x, n_tok, y, pool_.get());
+  }
+  void rms_norm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* y) override {
+    kernels::cpu::rms_norm(x, w, n_rows, n, eps, y);
+  }
+  void layer_norm(const float* x, const float* w, const float* b, int64_t n_rows, int64_t n, float eps,
+                  float* y) override {
+    kernels::cpu::layer_norm(x, w, b, n_rows, n, eps, y);
+  }
+  void rope(float* x, int64_t n_tok, int64_t n_head, int64_t head_stride, int64_t off, const int32_t* pos,
+            const kernels::RopeParams& p) override {
+    kernels::cpu::rope(x, n_tok, n_head, head_stride, off, pos, p);
+  }
+  void softmax(float* x, int64_t n_rows, int64_t n) override { kernels::cpu::softmax(x, n_rows, n); }
+  void silu_mul(const float* g, const float* u, float* y, int64_t n) override { kernels::cpu::silu_mul(g, u, y, n); }
+  void gelu(float* x, int64_t n) override { kernels::cpu::gelu(x, n); }
+  void attention(const float* q, int64_t n_tok, const kernels::AttnQuery* queries, const kernels::AttnParams& p,
+                 float* out) override {
+    kernels::cpu::attention(q, n_tok, queries, p, out, pool_.get());
+  }
+  void add_scaled(const float* x, const float* scale, int64_t n_rows, int64_t n, float* y) override {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const float s = scale ? scale[r] : 1.0f;
+      for (int64_t i = 0; i < n; ++i) y[r * n + i] += s * x[r * n + i];
+    }
+  }
+  void add_bias(const float* b, int64_t n_rows, int64_t n, float* y) override {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      for (int64_t i = 0; i < n; ++i) y[r * n + i] += b[i];
+    }
+  }
+  void get_rows(const kernels::MatView& table, const int32_t* ids, int64_t n_ids, float* y) override {
+    for (int64_t i = 0; i < n_ids; ++i) {
+      MOERAG_ASSERT(ids[i] >= 0 && ids[i] < table.n_rows);
+      MOERAG_ASSERT(dequantize_row(table.type, table.data + static_cast<size_t>(ids[i]) * table.row_bytes,
+                                   y + i * table.n_cols, table.n_cols)
+                        .ok());
+    }
+  }
+  void store_row(const float* x, int64_t n, GgmlType type, uint8_t* dst) override {
+    MOERAG_ASSERT(quantize_row(type, x, dst, n).ok());
+  }
+  void gather(const float* x, const int32_t* idx, int64_t n_idx, int64_t n, float* y) override {
+    for (int64_t i = 0; i < n_idx; ++i) std::memcpy(y + i * n, x + static_cast<int64_t>(idx[i]) * n, n * sizeof(float));
+  }
+  void scatter_add(const float* x, const int32_t* idx, const float* scale, int64_t n_idx, int64_t n,
+                   float* y) override {
+    for (int64_t i = 0; i < n_idx; ++i) {
+      float* dst = y + static_cast<int64_t>(idx[i]) * n;
+      for (int64_t j = 0; j < n; ++j) dst[j] += scale[i] * x[i * n + j];
+    }
+  }
+  void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t n_rows,
+                 int64_t n) override {
+    for (int64_t r = 0; r < n_rows; ++r) std::memcpy(dst + r * dst_stride, src + r * src_stride, n * sizeof(float));
+  }
+
+ private:
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(size_t n_threads) { return std::make_unique<CpuBackend>(n_threads); }
+
+}  // namespace moerag::engine

@@ -1,0 +1,45 @@
+// Internal to the CPU kernels: row dot products of one weight row with one activation
+// row, in several instruction sets (scalar, AVX2+FMA, AVX-512+VNNI) chosen at run time.
+// Integer formats take activations quantised to BlockQ8A; plain formats take F32.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/kernels/kernels.h"
+
+namespace moerag::engine::kernels::cpu {
+
+/// w: one row of n elements (n % 32 == 0 for the int kernels, % 256 for K-quants).
+using DotQ8Fn = float (*)(const uint8_t* w, const BlockQ8A* a, int64_t n);
+/// w: one row of n elements of a plain type; x F32 [n].
+using DotF32Fn = float (*)(const uint8_t* w, const float* x, int64_t n);
+/// y[i] += a * v[i]; v one row of n elements of a plain type; y F32 [n].
+using AxpyFn = void (*)(float a, const uint8_t* v, float* y, int64_t n);
+
+/// One instruction set's kernels; a null entry means "not provided at this level".
+struct DotTable {
+  DotF32Fn f32 = nullptr, f16 = nullptr, bf16 = nullptr;
+  DotQ8Fn q8_0 = nullptr, q4_0 = nullptr, q4_k = nullptr, q6_k = nullptr;
+  AxpyFn axpy_f32 = nullptr, axpy_f16 = nullptr;
+};
+
+const DotTable& dot_table_scalar();
+const DotTable& dot_table_avx2();    ///< call only when the CPU has avx2+fma+f16c
+const DotTable& dot_table_avx512();  ///< call only when the CPU has avx512f/bw/vl/vnni
+
+/// The table for the current simd_level().
+const DotTable& dot_table();
+
+/// Unpacks 6-bit scale and min j (0..7) of a Q4_K/Q5_K block's 12 scale bytes
+/// (layout: ggml-common.h block_q4_K, facts only).
+inline void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+}  // namespace moerag::engine::kernels::cpu

@@ -1,0 +1,185 @@
+// Portable scalar row dot products (the fallback level of dot.h), plus quantisation
+// of activations to BlockQ8A and the run-time choice of instruction set.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "engine/kernels/cpu/dot.h"
+
+namespace moerag::engine::kernels {
+
+void quantize_q8a(const float* x, BlockQ8A* out, int64_t n) {
+  for (int64_t b = 0; b < n / 32; ++b, x += 32) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      const int q = static_cast<int>(std::nearbyint(x[i] * id));
+      out[b].qs[i] = static_cast<int8_t>(q);
+      sum += q;
+    }
+    out[b].d = d;
+    out[b].s = d * static_cast<float>(sum);
+  }
+}
+
+namespace cpu {
+namespace {
+
+float h2f(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return fp16_to_fp32(h);
+}
+
+float dot_f32(const uint8_t* w, const float* x, int64_t n) {
+  const auto* f = reinterpret_cast<const float*>(w);
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += f[i] * x[i];
+  return acc;
+}
+float dot_f16(const uint8_t* w, const float* x, int64_t n) {
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += h2f(w + 2 * i) * x[i];
+  return acc;
+}
+float dot_bf16(const uint8_t* w, const float* x, int64_t n) {
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, 2);
+    acc += bf16_to_fp32(h) * x[i];
+  }
+  return acc;
+}
+
+// block_q8_0 {half d; i8 qs[32]}
+float dot_q8_0(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  float acc = 0;
+  for (int64_t b = 0; b < n / 32; ++b, w += 34) {
+    const auto* q = reinterpret_cast<const int8_t*>(w + 2);
+    int s = 0;
+    for (int i = 0; i < 32; ++i) s += q[i] * a[b].qs[i];
+    acc += h2f(w) * a[b].d * static_cast<float>(s);
+  }
+  return acc;
+}
+// block_q4_0 {half d; u8 qs[16]}: element j low nibble of qs[j], j+16 the high one; x = (q-8)d
+float dot_q4_0(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  float acc = 0;
+  for (int64_t b = 0; b < n / 32; ++b, w += 18) {
+    int s = 0;
+    for (int j = 0; j < 16; ++j) {
+      s += ((w[2 + j] & 0xF) - 8) * a[b].qs[j] + ((w[2 + j] >> 4) - 8) * a[b].qs[j + 16];
+    }
+    acc += h2f(w) * a[b].d * static_cast<float>(s);
+  }
+  return acc;
+}
+// block_q4_K {half d, dmin; u8 scales[12]; u8 qs[128]}: x = d*sc*q - dmin*m per 32
+float dot_q4_k(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  float acc = 0;
+  for (int64_t b = 0; b < n / 256; ++b, w += 144, a += 8) {
+    const float d = h2f(w), dmin = h2f(w + 2);
+    float sum = 0, mins = 0;
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* q = w + 16 + 32 * c;
+      int sc0, m0, sc1, m1;
+      k4_scale_min(w + 4, 2 * c, &sc0, &m0);
+      k4_scale_min(w + 4, 2 * c + 1, &sc1, &m1);
+      int s0 = 0, s1 = 0;
+      for (int l = 0; l < 32; ++l) {
+        s0 += (q[l] & 0xF) * a[2 * c].qs[l];
+        s1 += (q[l] >> 4) * a[2 * c + 1].qs[l];
+      }
+      sum += sc0 * a[2 * c].d * s0 + sc1 * a[2 * c + 1].d * s1;
+      mins += m0 * a[2 * c].s + m1 * a[2 * c + 1].s;
+    }
+    acc += d * sum - dmin * mins;
+  }
+  return acc;
+}
+// block_q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; half d}; see quant_k.cpp for the layout
+float dot_q6_k(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  float acc = 0;
+  for (int64_t b = 0; b < n / 256; ++b, w += 210, a += 8) {
+    const auto* sc = reinterpret_cast<const int8_t*>(w + 192);
+    const float d = h2f(w + 208);
+    float sum = 0;
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = w + 64 * half;
+      const uint8_t* qh = w + 128 + 32 * half;
+      for (int k = 0; k < 4; ++k) {
+        const BlockQ8A& ab = a[4 * half + k];
+        int s[2] = {0, 0};
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t lo = ql[l + 32 * (k & 1)];
+          const int nib = k < 2 ? (lo & 0xF) : (lo >> 4);
+          const int q = (nib | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+          s[l / 16] += q * ab.qs[l];
+        }
+        sum += ab.d * static_cast<float>(sc[8 * half + 2 * k] * s[0] + sc[8 * half + 2 * k + 1] * s[1]);
+      }
+    }
+    acc += d * sum;
+  }
+  return acc;
+}
+
+void axpy_f32(float a, const uint8_t* v, float* y, int64_t n) {
+  const auto* f = reinterpret_cast<const float*>(v);
+  for (int64_t i = 0; i < n; ++i) y[i] += a * f[i];
+}
+void axpy_f16(float a, const uint8_t* v, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * h2f(v + 2 * i);
+}
+
+std::atomic<int> g_forced{-1};  // -1: detect; 0 scalar, 1 avx2, 2 avx512
+
+int detected_level() {
+  static const int level = [] {
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("f16c");
+    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return avx512 ? 2 : avx2 ? 1 : 0;
+  }();
+  return level;
+}
+
+int level() {
+  const int f = g_forced.load(std::memory_order_relaxed);
+  return f >= 0 ? std::min(f, detected_level()) : detected_level();
+}
+
+}  // namespace
+
+const DotTable& dot_table_scalar() {
+  static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16};
+  return t;
+}
+
+const DotTable& dot_table() {
+  switch (level()) {
+    case 2: return dot_table_avx512();
+    case 1: return dot_table_avx2();
+    default: return dot_table_scalar();
+  }
+}
+
+const char* simd_level() {
+  static const char* names[] = {"scalar", "avx2", "avx512"};
+  return names[level()];
+}
+
+void force_simd_level(const char* name) {
+  const std::string s = name ? name : "";
+  g_forced = s == "scalar" ? 0 : s == "avx2" ? 1 : s == "avx512" ? 2 : -1;
+}
+
+}  // namespace cpu
+}  // namespace moerag::engine::kernels

@@ -1,0 +1,86 @@
+// CPU matmul: y = x W^T for a weight matrix in any file format. Integer formats
+// (Q8_0, Q4_0, Q4_K, Q6_K) quantise the activations once to BlockQ8A and use int8 dot
+// products; F32/F16/BF16 use float dots; every other format dequantises each weight
+// row into a scratch row (the scalar path). Rows are split across the thread pool;
+// each thread reads its weight rows once and applies them to every token of the
+// batch (tokens tiled so their activations stay in cache).
+#include <algorithm>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "engine/kernels/cpu/dot.h"
+
+namespace moerag::engine::kernels::cpu {
+namespace {
+
+constexpr int64_t kTokTile = 32;  // tokens per tile: their Q8 activations stay in L2
+
+DotQ8Fn q8_kernel(const DotTable& t, GgmlType type) {
+  switch (type) {
+    case GgmlType::Q8_0: return t.q8_0;
+    case GgmlType::Q4_0: return t.q4_0;
+    case GgmlType::Q4_K: return t.q4_k;
+    case GgmlType::Q6_K: return t.q6_k;
+    default: return nullptr;
+  }
+}
+
+DotF32Fn f32_kernel(const DotTable& t, GgmlType type) {
+  switch (type) {
+    case GgmlType::F32: return t.f32;
+    case GgmlType::F16: return t.f16;
+    case GgmlType::BF16: return t.bf16;
+    default: return nullptr;
+  }
+}
+
+void run_rows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t, int64_t)>& f) {
+  if (pool == nullptr || n_rows < 16) {
+    f(0, n_rows);
+    return;
+  }
+  pool->parallel_for(static_cast<size_t>(n_rows), [&](size_t b, size_t e) {
+    f(static_cast<int64_t>(b), static_cast<int64_t>(e));
+  });
+}
+
+}  // namespace
+
+void matmul(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool) {
+  const DotTable& table = dot_table();
+  const int64_t K = w.n_cols, N = w.n_rows;
+  if (DotQ8Fn dot = q8_kernel(table, w.type)) {
+    const int64_t nb = K / 32;
+    std::vector<BlockQ8A> xq(static_cast<size_t>(n_tok * nb));  // Q8A [n_tok, K / 32]
+    for (int64_t t = 0; t < n_tok; ++t) quantize_q8a(x + t * K, xq.data() + t * nb, K);
+    run_rows(N, pool, [&](int64_t r0, int64_t r1) {
+      for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+        const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+        for (int64_t r = r0; r < r1; ++r) {
+          const uint8_t* row = w.data + r * w.row_bytes;
+          for (int64_t t = t0; t < t1; ++t) y[t * N + r] = dot(row, xq.data() + t * nb, K);
+        }
+      }
+    });
+    return;
+  }
+  DotF32Fn fdot = f32_kernel(table, w.type);
+  run_rows(N, pool, [&](int64_t r0, int64_t r1) {
+    std::vector<float> scratch(fdot ? 0 : static_cast<size_t>(K));  // F32 [K]: dequantised row
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+      const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = w.data + r * w.row_bytes;
+        if (fdot) {
+          for (int64_t t = t0; t < t1; ++t) y[t * N + r] = fdot(row, x + t * K, K);
+        } else {
+          MOERAG_ASSERT(dequantize_row(w.type, row, scratch.data(), K).ok());
+          const auto* s = reinterpret_cast<const uint8_t*>(scratch.data());
+          for (int64_t t = t0; t < t1; ++t) y[t * N + r] = table.f32(s, x + t * K, K);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace moerag::engine::kernels::cpu

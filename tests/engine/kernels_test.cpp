@@ -1,0 +1,161 @@
+// Every CPU kernel against its naive reference (engine/kernels/ref) on random shapes,
+// at every SIMD level this CPU has (scalar, avx2, avx512).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "engine/kernels/kernels.h"
+
+namespace moerag::engine::kernels {
+namespace {
+
+std::vector<float> randn(size_t n, std::mt19937& rng, float sd = 1.0f) {
+  std::normal_distribution<float> d(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+    den += static_cast<double>(b[i]) * b[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
+}
+
+const char* kLevels[] = {"scalar", "avx2", "avx512"};
+
+struct LevelGuard {
+  explicit LevelGuard(const char* l) { cpu::force_simd_level(l); }
+  ~LevelGuard() { cpu::force_simd_level(""); }
+};
+
+TEST(Kernels, MatmulEveryFormatEveryLevel) {
+  std::mt19937 rng(7);
+  ThreadPool pool(1);
+  const GgmlType types[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
+                            GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_K};
+  for (GgmlType type : types) {
+    const int64_t bs = type_traits(type).block_size;
+    for (int trial = 0; trial < 3; ++trial) {
+      const int64_t K = (bs == 1 ? 37 + 29 * trial : bs * (1 + trial + (bs == 32 ? 4 : 0)));
+      const int64_t N = 5 + 17 * trial, T = 1 + 3 * trial;
+      const size_t rb = row_size(type, K).value();
+      std::vector<uint8_t> w(rb * N);
+      for (int64_t r = 0; r < N; ++r) {
+        auto row = randn(K, rng);
+        ASSERT_TRUE(quantize_row(type, row.data(), w.data() + r * rb, K).ok());
+      }
+      MatView m{type, w.data(), N, K, rb};
+      auto x = randn(T * K, rng);
+      std::vector<float> want(T * N), got(T * N);
+      ref::matmul(m, x.data(), T, want.data(), nullptr);
+      for (const char* level : kLevels) {
+        LevelGuard g(level);
+        cpu::matmul(m, x.data(), T, got.data(), trial == 2 ? &pool : nullptr);
+        const bool int_path = type == GgmlType::Q8_0 || type == GgmlType::Q4_0 || type == GgmlType::Q4_K ||
+                              type == GgmlType::Q6_K;
+        EXPECT_LT(rel_l2(got, want), int_path ? 1e-2 : 1e-5)
+            << type_name(type) << " K=" << K << " N=" << N << " T=" << T << " level=" << cpu::simd_level();
+      }
+    }
+  }
+}
+
+TEST(Kernels, NormsActivationsSoftmaxTopK) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 4; ++trial) {
+    const int64_t rows = 1 + trial, n = 7 + 41 * trial;
+    auto x = randn(rows * n, rng), w = randn(n, rng), b = randn(n, rng);
+    std::vector<float> a(x.size()), c(x.size());
+    ref::rms_norm(x.data(), w.data(), rows, n, 1e-5f, a.data());
+    cpu::rms_norm(x.data(), w.data(), rows, n, 1e-5f, c.data());
+    EXPECT_LT(rel_l2(c, a), 1e-6);
+    ref::layer_norm(x.data(), w.data(), b.data(), rows, n, 1e-5f, a.data());
+    cpu::layer_norm(x.data(), w.data(), b.data(), rows, n, 1e-5f, c.data());
+    EXPECT_LT(rel_l2(c, a), 1e-6);
+    a = x, c = x;
+    ref::softmax(a.data(), rows, n);
+    cpu::softmax(c.data(), rows, n);
+    EXPECT_LT(rel_l2(c, a), 1e-6);
+    a = x, c = x;
+    ref::gelu(a.data(), n);
+    cpu::gelu(c.data(), n);
+    EXPECT_LT(rel_l2(c, a), 1e-6);
+    ref::silu_mul(x.data(), w.data(), a.data(), n);
+    cpu::silu_mul(x.data(), w.data(), c.data(), n);
+    EXPECT_LT(rel_l2(c, a), 1e-6);
+    const int64_t k = 1 + trial;
+    std::vector<int32_t> ia(k), ic(k);
+    ref::top_k(x.data(), n, k, ia.data());
+    cpu::top_k(x.data(), n, k, ic.data());
+    EXPECT_EQ(ia, ic);
+  }
+}
+
+TEST(Kernels, RopeNormNeoxYarn) {
+  std::mt19937 rng(5);
+  for (int mode = 0; mode < 3; ++mode) {
+    RopeParams p;
+    p.neox = mode == 1;
+    p.n_rot = 16;
+    if (mode == 2) {  // YaRN as deepseek2 uses it
+      p.freq_scale = 0.25f, p.ext_factor = 1.0f, p.n_ctx_orig = 64, p.mscale = 1.1f;
+    }
+    const int64_t T = 5, H = 3, stride = 24, off = 8;
+    auto x = randn(T * H * stride, rng), y = x;
+    std::vector<int32_t> pos = {0, 1, 7, 100, 1000};
+    ref::rope(x.data(), T, H, stride, off, pos.data(), p);
+    cpu::rope(y.data(), T, H, stride, off, pos.data(), p);
+    EXPECT_LT(rel_l2(y, x), 1e-6) << mode;
+  }
+  // Position 0 is the identity without YaRN magnitude scaling.
+  RopeParams p;
+  p.n_rot = 4;
+  std::vector<float> v = {1, 2, 3, 4}, w = v;
+  int32_t zero = 0;
+  cpu::rope(w.data(), 1, 1, 4, 0, &zero, p);
+  EXPECT_EQ(v, w);
+}
+
+TEST(Kernels, AttentionPagedGqaWindowTypes) {
+  std::mt19937 rng(11);
+  ThreadPool pool(1);
+  for (GgmlType kv_type : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      AttnParams p;
+      p.n_head = 4, p.n_head_kv = variant == 0 ? 4 : 2, p.head_dim_k = 32, p.head_dim_v = 32;
+      p.scale = 0.17f, p.causal = variant != 2, p.window = variant == 1 ? 5 : 0;
+      const int64_t bs = 4, n_kv = 13, n_blocks = (n_kv + bs - 1) / bs;
+      const int64_t k_elems = p.n_head_kv * p.head_dim_k, v_elems = p.n_head_kv * p.head_dim_v;
+      const size_t krb = row_size(kv_type, k_elems).value(), vrb = row_size(kv_type, v_elems).value();
+      std::vector<std::vector<uint8_t>> kb(n_blocks, std::vector<uint8_t>(krb * bs)),
+          vb(n_blocks, std::vector<uint8_t>(vrb * bs));
+      std::vector<const uint8_t*> kp, vp;
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        for (int64_t r = 0; r < bs; ++r) {
+          auto kr = randn(k_elems, rng), vr = randn(v_elems, rng);
+          ASSERT_TRUE(quantize_row(kv_type, kr.data(), kb[b].data() + r * krb, k_elems).ok());
+          ASSERT_TRUE(quantize_row(kv_type, vr.data(), vb[b].data() + r * vrb, v_elems).ok());
+        }
+        kp.push_back(kb[b].data());
+        vp.push_back(vb[b].data());
+      }
+      KvView kv{kv_type, kp.data(), bs, krb, k_elems}, vv{kv_type, vp.data(), bs, vrb, v_elems};
+      std::vector<AttnQuery> qs = {{kv, vv, n_kv, 12}, {kv, vv, n_kv, 3}, {kv, vv, 9, 8}};
+      auto q = randn(qs.size() * p.n_head * p.head_dim_k, rng);
+      std::vector<float> want(qs.size() * p.n_head * p.head_dim_v), got(want.size());
+      ref::attention(q.data(), static_cast<int64_t>(qs.size()), qs.data(), p, want.data(), nullptr);
+      cpu::attention(q.data(), static_cast<int64_t>(qs.size()), qs.data(), p, got.data(), &pool);
+      EXPECT_LT(rel_l2(got, want), 1e-5) << type_name(kv_type) << " variant " << variant;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moerag::engine::kernels
