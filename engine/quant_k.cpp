@@ -57,13 +57,15 @@ void fit_scale_min(const float* x, int n, int nmax, float* s_out, float* m_out) 
   float best_err = std::numeric_limits<float>::infinity(), best_s = (hi - lo) / nmax, best_m = -lo;
   for (int step = -4; step <= 6; ++step) {
     float iscale = (static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / (hi - lo);
-    float sq = 0, sqq = 0, sqx = 0;
+    int isq = 0, isqq = 0;  // integer sums vectorise; only sqx needs floats
+    float sqx = 0;
     for (int i = 0; i < n; ++i) {
-      float q = static_cast<float>(clampi(nearest(iscale * (x[i] - lo)), 0, nmax));
-      sq += q;
-      sqq += q * q;
-      sqx += q * x[i];
+      int q = clampi(nearest(iscale * (x[i] - lo)), 0, nmax);
+      isq += q;
+      isqq += q * q;
+      sqx += static_cast<float>(q) * x[i];
     }
+    const float sq = static_cast<float>(isq), sqq = static_cast<float>(isqq);
     float det = n * sqq - sq * sq;
     if (det <= 0) continue;
     float a = (n * sqx - sq * sx) / det, b = (sqq * sx - sq * sqx) / det;
@@ -96,12 +98,14 @@ float fit_scale_signed(const float* x, int n, int nmax) {
   float best_gain = -1, best_s = vmax / -nmax;
   for (int step = -5; step <= 5; ++step) {
     float iscale = -(static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / vmax;
-    float sqq = 0, sqx = 0;
+    int isqq = 0;
+    float sqx = 0;
     for (int i = 0; i < n; ++i) {
-      float q = static_cast<float>(clampi(nearest(iscale * x[i]), -nmax, nmax - 1));
-      sqq += q * q;
-      sqx += q * x[i];
+      int q = clampi(nearest(iscale * x[i]), -nmax, nmax - 1);
+      isqq += q * q;
+      sqx += static_cast<float>(q) * x[i];
     }
+    const float sqq = static_cast<float>(isqq);
     if (sqq == 0) continue;
     float gain = sqx * sqx / sqq;
     if (gain > best_gain) {
