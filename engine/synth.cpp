@@ -234,6 +234,9 @@ Result<SynthSummary> build_synth(const SynthOptions& o, GgufWriter& w, const Syn
   MOERAG_TRY(c.check());
   c.write_gguf(w);  // again, now with the final vocab size (values are replaced in place)
 
+  if (c.n_params() > (uint64_t{1} << 40)) {
+    return bad("a model of " + std::to_string(c.n_params()) + " parameters is too large to synthesise");
+  }
   auto pool = std::make_shared<ThreadPool>(o.n_threads);
   auto done = std::make_shared<std::atomic<size_t>>(0);
   SynthSummary summary;
