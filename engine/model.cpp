@@ -110,10 +110,14 @@ Status Model::derive_mla(Backend& backend, LayerWeights& L, const GgufTensor& kv
   return ok_status();
 }
 
-uint64_t Model::active_weight_bytes() const {
+uint64_t Model::active_weights(uint64_t* n_elems) const {
   const ModelConfig& c = config_;
-  auto bytes = [](const DeviceWeight& w) -> uint64_t {
-    return w.present ? static_cast<uint64_t>(w.mat_bytes) : 0;  // one matrix (one expert of a stack)
+  uint64_t elems = 0;
+  // Bytes of one matrix (one expert of a stack); counts its elements on the side.
+  auto bytes = [&elems](const DeviceWeight& w) -> uint64_t {
+    if (!w.present || w.mat.row_bytes == 0) return 0;
+    elems += static_cast<uint64_t>(w.mat.n_rows * w.mat.n_cols) * w.mat_bytes / (w.mat.row_bytes * static_cast<uint64_t>(w.mat.n_rows));
+    return static_cast<uint64_t>(w.mat_bytes);
   };
   uint64_t total = bytes(output) + static_cast<uint64_t>(tok_embd.mat.row_bytes);
   for (const LayerWeights& L : layers) {
@@ -129,8 +133,10 @@ uint64_t Model::active_weight_bytes() const {
     }
     for (const DeviceWeight* w : {&L.ffn_gate_exps, &L.ffn_up_exps, &L.ffn_down_exps}) {
       total += bytes(*w) * static_cast<uint64_t>(c.n_expert_used);
+      if (w->present) elems += static_cast<uint64_t>(w->mat.n_rows * w->mat.n_cols) * (c.n_expert_used - 1);
     }
   }
+  if (n_elems) *n_elems = elems;
   return total;
 }
 

@@ -66,7 +66,9 @@ class Model {
 
   /// Bytes of weights one decoded token reads (attention + dense FFN + the used and
   /// shared experts + output), for the bandwidth ceiling of `model bench`.
-  uint64_t active_weight_bytes() const;
+  uint64_t active_weight_bytes() const { return active_weights(nullptr); }
+  /// The same, and the number of weights those bytes hold (for FLOP counts) in *n_elems.
+  uint64_t active_weights(uint64_t* n_elems) const;
 
  private:
   Model() = default;

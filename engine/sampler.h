@@ -1,0 +1,40 @@
+// Sampler: turns one position's logits into the next token. Order (as common
+// servers apply them): repetition/frequency/presence penalties over the tokens seen
+// so far, then greedy (temperature 0) or temperature -> top-k -> top-p -> min-p ->
+// a draw from a seeded generator, so a seed reproduces a run.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+namespace moerag::engine {
+
+/// Sampling options; the defaults are greedy.
+struct SamplingParams {
+  float temperature = 0.0f;        ///< 0 = greedy (argmax)
+  int32_t top_k = 0;               ///< keep the k most likely (0 = all)
+  float top_p = 1.0f;              ///< keep the smallest set with probability >= top_p
+  float min_p = 0.0f;              ///< drop tokens below min_p * p(max)
+  float repetition_penalty = 1.0f; ///< divide positive / multiply negative logits of seen tokens
+  float frequency_penalty = 0.0f;  ///< subtract count * frequency_penalty
+  float presence_penalty = 0.0f;   ///< subtract presence_penalty once a token was seen
+  uint64_t seed = 0;               ///< random seed for temperature > 0
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& p);
+  /// Records a token of the context (prompt or generated) for the penalties.
+  void accept(int32_t token);
+  /// Picks a token from logits F32 [n_vocab] (modified in place by the penalties).
+  int32_t sample(float* logits, int64_t n_vocab);
+
+ private:
+  SamplingParams p_;
+  std::mt19937_64 rng_;
+  std::unordered_map<int32_t, int32_t> counts_;
+};
+
+}  // namespace moerag::engine
