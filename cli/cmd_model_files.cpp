@@ -284,12 +284,13 @@ int run_quantize(const QuantizeArgs& a) {
 }
 
 void add_synth(CLI::App* model) {
-  auto* sub = model->add_subcommand(
-      "synth",
-      "Write a random-weight GGUF of a supported architecture and size, with the tensor names, shapes and "
-      "metadata keys of real converted models and a complete tokenizer. Deterministic for a --seed. "
-      "Norms, biases and routers stay F32; matrices whose rows do not fit the --type's block fall back "
-      "(q4_k -> q5_0, others -> q8_0/f16) as llama.cpp does.");
+  auto* sub = model->add_subcommand("synth", "Write a random-weight GGUF of any supported architecture and size");
+  sub->footer(
+      "The file has the tensor names, shapes and metadata keys of real converted models and a complete\n"
+      "tokenizer (a small synthetic one of the architecture's kind, or --vocab-from a vocab GGUF). It is\n"
+      "deterministic for a --seed. Norms, biases and routers stay F32; matrices whose rows do not fit the\n"
+      "--type's block fall back (q4_k -> q5_0, others -> q8_0 or f16), as llama.cpp's quantizer does.\n"
+      "Example: moerag model synth m.gguf --arch qwen3moe --layers 4 --dim 512 --experts 16 --type q4_k");
   auto a = std::make_shared<SynthArgs>();
   sub->add_option("OUT", a->out, "Output .gguf path (written atomically)")->required();
   sub->add_option("--arch", a->arch, "llama | qwen2moe | qwen3moe | olmoe | deepseek2 | bert")->capture_default_str();
@@ -315,8 +316,12 @@ void add_synth(CLI::App* model) {
 
 RegisterCommand reg(40, [](CLI::App& app) {
   auto* model = group(app, "model", "GGUF models: inspect, synthesise, quantise, run");
-  auto* info = model->add_subcommand(
-      "info", "Show a GGUF's architecture, hyper-parameters, tensor check, tokenizer, chat template and tensor table");
+  auto* info = model->add_subcommand("info", "Show a GGUF's hyper-parameters, tensors, tokenizer and chat template");
+  info->footer(
+      "Prints the architecture and hyper-parameters read from the metadata, whether every tensor the\n"
+      "architecture needs is present with the right shape (\"tensor check\"), the tokenizer kind and size,\n"
+      "the chat template family, and a table of tensors with types, shapes and sizes. Works on any GGUF,\n"
+      "including vocabulary-only files.");
   auto ia = std::make_shared<InfoArgs>();
   info->add_option("FILE", ia->path, "GGUF file")->required();
   info->add_flag("--json", ia->json, "Print one JSON object instead of text");
@@ -325,10 +330,12 @@ RegisterCommand reg(40, [](CLI::App& app) {
 
   add_synth(model);
 
-  auto* q = model->add_subcommand(
-      "quantize",
-      "Re-quantise a GGUF's weight matrices to TYPE (q8_0, q4_0, q4_1, q5_0, q4_k, q6_k); norms, biases, routers "
-      "and small embeddings keep their type. Rows that do not fit TYPE's block fall back (q4_k -> q5_0, ...).");
+  auto* q = model->add_subcommand("quantize", "Re-quantise a GGUF's weight matrices (q8_0, q4_0, q4_k, q6_k, ...)");
+  q->footer(
+      "Every 2-D weight matrix is converted to TYPE (q8_0, q4_0, q4_1, q5_0, q4_k, q6_k); norms, biases,\n"
+      "routers (ffn_gate_inp) and bert's position/type embeddings keep their type. Rows that do not fit\n"
+      "TYPE's block fall back (q4_k -> q5_0, others -> q8_0 or f16). Metadata is copied unchanged and the\n"
+      "output is written atomically. Example: moerag model quantize m-f16.gguf m-q4k.gguf q4_k");
   auto qa = std::make_shared<QuantizeArgs>();
   q->add_option("IN", qa->in, "Input GGUF")->required();
   q->add_option("OUT", qa->out, "Output GGUF (written atomically)")->required();
