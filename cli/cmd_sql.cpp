@@ -1,0 +1,144 @@
+// `moerag sql --db FILE "question"` (ask one database from the command line) and
+// `moerag eval sql --spider DIR` (execution accuracy on a Spider-format folder).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/sql_assist/sql_assist.h"
+#include "cli/command.h"
+
+namespace moerag::cli {
+namespace {
+
+using nlohmann::json;
+using namespace moerag::sql_assist;
+
+json cell_json(const Cell& c) {
+  switch (c.kind) {
+    case Cell::Kind::NUL: return nullptr;
+    case Cell::Kind::INTEGER: return c.i;
+    case Cell::Kind::REAL: return c.d;
+    case Cell::Kind::TEXT: return c.s;
+  }
+  return nullptr;
+}
+
+void print_table(const QueryResponse& r) {
+  for (size_t i = 0; i < r.columns.size(); ++i) std::cout << (i ? "\t" : "") << r.columns[i];
+  std::cout << "\n";
+  for (const auto& row : r.rows) {
+    for (size_t i = 0; i < row.size(); ++i) std::cout << (i ? "\t" : "") << cell_json(row[i]).dump();
+    std::cout << "\n";
+  }
+  if (r.truncated) std::cout << "(more rows were cut at the row limit)\n";
+}
+
+RegisterCommand reg_sql(45, [](CLI::App& app) {
+  auto* cmd = app.add_subcommand("sql", "Ask a SQLite database a question in English or Chinese (read-only)");
+  struct Args {
+    std::string db, question, sql;
+    bool as_json = false, no_execute = false;
+    int max_rows = 50, time_limit_ms = 2000;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--db", a->db, "SQLite file (opened read-only)")->required();
+  cmd->add_option("question", a->question, "The question");
+  cmd->add_option("--sql", a->sql, "Run this SQL instead of a question (validated: one read-only SELECT)");
+  cmd->add_flag("--json", a->as_json, "Print the full response as JSON");
+  cmd->add_flag("--no-execute", a->no_execute, "Generate and validate only");
+  cmd->add_option("--max-rows", a->max_rows, "Rows to print at most");
+  cmd->add_option("--time-limit-ms", a->time_limit_ms, "Stop the query after this many milliseconds");
+  on_run(cmd, [a] {
+    AssistOptions o;
+    o.max_rows = a->max_rows;
+    o.time_limit_ms = a->time_limit_ms;
+    auto assistant = Assistant::create(o);
+    if (!assistant.ok()) return fail(assistant.error().message);
+    std::string name = std::filesystem::path(a->db).stem().string();
+    std::string clean;
+    for (char c : name) clean += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
+    if (clean.empty() || clean.size() > 64) clean = "db";
+    if (auto st = (*assistant)->register_db(clean, a->db); !st.ok()) return fail(st.error().message);
+    if (a->question.empty() && a->sql.empty()) return fail("give a question or --sql", 2);
+    auto r = (*assistant)->query({clean, a->question, a->sql, !a->no_execute});
+    if (!r.ok()) return fail(r.error().message);
+    if (a->as_json) {
+      json rows = json::array();
+      for (const auto& row : r->rows) {
+        json jr = json::array();
+        for (const auto& c : row) jr.push_back(cell_json(c));
+        rows.push_back(jr);
+      }
+      json links = json::array();
+      for (const auto& l : r->links)
+        links.push_back({{"phrase", l.phrase}, {"kind", l.kind}, {"table", l.table}, {"column", l.column},
+                         {"value", l.value}, {"score", l.score}});
+      std::cout << json{{"sql", r->sql}, {"explanation", r->explanation}, {"declined", r->declined},
+                        {"generator", r->generator}, {"columns", r->columns}, {"rows", rows},
+                        {"truncated", r->truncated}, {"links", links}}.dump(2) << "\n";
+      return r->declined ? 1 : 0;
+    }
+    if (r->declined) {
+      std::cerr << r->explanation << "\n";
+      return 1;
+    }
+    std::cout << r->sql << "\n-- " << r->explanation << "\n";
+    if (r->executed) print_table(*r);
+    return 0;
+  });
+});
+
+RegisterCommand reg_eval_sql(86, [](CLI::App& app) {
+  auto* grp = group(app, "eval", "Evaluate retrieval, SQL generation and other components on public data");
+  auto* cmd = grp->add_subcommand("sql", "Execution accuracy of the NL-to-SQL assistant on a Spider-format folder");
+  struct Args {
+    std::string dir, filter;
+    bool as_json = false, verbose = false;
+    int limit = 0;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--spider", a->dir, "Folder with dev.json, tables.json and database/")->required();
+  cmd->add_option("--db-filter", a->filter, "Comma-separated db_ids to evaluate (default: all)");
+  cmd->add_option("--limit", a->limit, "Evaluate the first N questions only");
+  cmd->add_flag("--json", a->as_json, "Print the summary as JSON");
+  cmd->add_flag("--verbose", a->verbose, "Print every question with gold and predicted SQL");
+  on_run(cmd, [a] {
+    SpiderEvalOptions o;
+    o.dir = a->dir;
+    o.limit = a->limit;
+    std::stringstream ss(a->filter);
+    for (std::string s; std::getline(ss, s, ',');)
+      if (!s.empty()) o.db_filter.push_back(s);
+    auto rep = run_spider_eval(o, [&](const SpiderItem& it) {
+      if (!a->verbose) return;
+      std::cerr << (it.correct ? "OK   " : it.declined ? "DECL " : it.executable ? "WRONG" : "ERROR") << " [" << it.hardness
+                << "] " << it.db << " | " << it.question << "\n   gold: " << it.gold_sql << "\n   pred: " << it.pred_sql
+                << (it.error.empty() ? "" : "\n   note: " + it.error) << "\n";
+    });
+    if (!rep.ok()) return fail(rep.error().message);
+    if (a->as_json) {
+      json by = json::object();
+      for (const auto& [k, l] : rep->by_hardness) by[k] = {{"n", l.n}, {"correct", l.correct}, {"execution_accuracy", l.accuracy}};
+      std::cout << json{{"n", rep->n}, {"execution_accuracy", rep->execution_accuracy},
+                        {"executable_rate", rep->executable_rate}, {"declined_rate", rep->declined_rate},
+                        {"by_hardness", by}}.dump(2) << "\n";
+      return 0;
+    }
+    std::printf("questions          %d\n", rep->n);
+    std::printf("execution accuracy %.1f%%\n", 100 * rep->execution_accuracy);
+    std::printf("executable rate    %.1f%% of emitted SQL\n", 100 * rep->executable_rate);
+    std::printf("declined rate      %.1f%%\n", 100 * rep->declined_rate);
+    for (const char* h : {"easy", "medium", "hard", "extra"}) {
+      auto it = rep->by_hardness.find(h);
+      if (it == rep->by_hardness.end()) continue;
+      std::printf("  %-6s %4d questions  %.1f%%\n", h, it->second.n, 100 * it->second.accuracy);
+    }
+    return 0;
+  });
+});
+
+}  // namespace
+}  // namespace moerag::cli
