@@ -17,11 +17,12 @@ inline void write_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 inline void write_f32(uint8_t* p, float v) { std::memcpy(p, &v, 4); }
 
 /// Nearest integer, ties to even, branch-free (adding 1.5 * 2^23 leaves the rounded
-/// value in the low mantissa bits). Inputs are clamped to +-2^22; NaN gives -2^22.
+/// value in the low mantissa bits). Inputs are clamped to +-2^22 (maxss/minss); a NaN
+/// gives some value in that range, which every caller clamps to its code range.
 inline int nearest(float v) {
   constexpr float kLim = 4194303.0f;
-  v = v > -kLim ? v : -kLim;
-  v = v < kLim ? v : kLim;
+  v = v < -kLim ? -kLim : v;
+  v = v > kLim ? kLim : v;
   float f = v + 12582912.0f;
   int32_t i;
   std::memcpy(&i, &f, 4);

@@ -57,14 +57,19 @@ void fit_scale_min(const float* x, int n, int nmax, float* s_out, float* m_out) 
   float best_err = std::numeric_limits<float>::infinity(), best_s = (hi - lo) / nmax, best_m = -lo;
   for (int step = -4; step <= 6; ++step) {
     float iscale = (static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / (hi - lo);
-    int isq = 0, isqq = 0;  // integer sums vectorise; only sqx needs floats
-    float sqx = 0;
-    for (int i = 0; i < n; ++i) {
-      int q = clampi(nearest(iscale * (x[i] - lo)), 0, nmax);
-      isq += q;
-      isqq += q * q;
-      sqx += static_cast<float>(q) * x[i];
+    // Eight independent partial sums (n is a multiple of 8) let the loop pipeline and
+    // vectorise instead of waiting on one serial float add chain.
+    int isq = 0, isqq = 0;
+    float acc[8] = {};
+    for (int i = 0; i < n; i += 8) {
+      for (int k = 0; k < 8; ++k) {
+        int q = clampi(nearest(iscale * (x[i + k] - lo)), 0, nmax);
+        isq += q;
+        isqq += q * q;
+        acc[k] += static_cast<float>(q) * x[i + k];
+      }
     }
+    const float sqx = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     const float sq = static_cast<float>(isq), sqq = static_cast<float>(isqq);
     float det = n * sqq - sq * sq;
     if (det <= 0) continue;
@@ -99,12 +104,15 @@ float fit_scale_signed(const float* x, int n, int nmax) {
   for (int step = -5; step <= 5; ++step) {
     float iscale = -(static_cast<float>(nmax) + 0.2f * static_cast<float>(step)) / vmax;
     int isqq = 0;
-    float sqx = 0;
-    for (int i = 0; i < n; ++i) {
-      int q = clampi(nearest(iscale * x[i]), -nmax, nmax - 1);
-      isqq += q * q;
-      sqx += static_cast<float>(q) * x[i];
+    float acc[8] = {};
+    for (int i = 0; i < n; i += 8) {
+      for (int k = 0; k < 8; ++k) {
+        int q = clampi(nearest(iscale * x[i + k]), -nmax, nmax - 1);
+        isqq += q * q;
+        acc[k] += static_cast<float>(q) * x[i + k];
+      }
     }
+    const float sqx = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     const float sqq = static_cast<float>(isqq);
     if (sqq == 0) continue;
     float gain = sqx * sqx / sqq;
