@@ -1,0 +1,20 @@
+// Building a Retriever from the typed settings: RetrievalOptions from the
+// optional `retrieval` section (defaults otherwise), indexes under
+// <data_dir>/indexes, and the embedder choice (built-in unless model.embed_path).
+#pragma once
+
+#include <memory>
+
+#include "config/settings.h"
+#include "retrieval/retriever.h"
+
+namespace moerag::retrieval {
+
+/// Options from settings.raw["retrieval"] (keys as in RetrievalOptions); INVALID_INPUT
+/// names a bad key.
+Result<RetrievalOptions> options_from_settings(const config::Settings& settings);
+
+/// A Retriever over the main database with the configured embedder.
+Result<std::shared_ptr<Retriever>> open_retriever(const config::Settings& settings, std::shared_ptr<sql::Database> db);
+
+}  // namespace moerag::retrieval
