@@ -12,6 +12,7 @@
 #include "apps/sql_assist/readonly_db.h"
 #include "apps/sql_assist/rule_parser.h"
 #include "apps/sql_assist/schema_grammar.h"
+#include "apps/sql_assist/words.h"
 #include "apps/sql_assist/sql_assist.h"
 #include "core/log.h"
 
@@ -45,6 +46,22 @@ Result<FileVersion> version_of(const std::string& path) {
   if (!ec) v.size = std::filesystem::file_size(path, ec);
   if (ec) return Error(ErrorCode::NOT_FOUND, "database file '" + path + "' is not readable: " + ec.message());
   return v;
+}
+
+// Questions asking to change data are refused up front: this assistant only reads.
+bool write_intent(const std::string& question) {
+  for (const char* zh : {"删除", "删掉", "清空", "修改", "更新", "插入", "丢弃", "销毁", "改成", "添加"})
+    if (question.find(zh) != std::string::npos) return true;
+  auto toks = tokenize_question(question);
+  for (size_t i = 0; i < toks.size(); ++i) {
+    const std::string& w = toks[i].lower;
+    if (w == "drop" || w == "truncate" || w == "alter") return true;
+    if (w == "delete" || w == "remove" || w == "update" || w == "insert" || w == "erase" || w == "wipe" || w == "modify")
+      for (size_t j = i + 1; j < toks.size() && j <= i + 4; ++j)
+        for (const char* obj : {"table", "tables", "from", "into", "all", "rows", "row", "records", "record", "database", "data", "set"})
+          if (toks[j].lower == obj) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -249,6 +266,9 @@ Result<QueryResponse> Assistant::query(const QueryRequest& r) {
     // TODO(issue 5): with a generative model loaded, generate under build_schema_grammar()
     // through the engine's constrained decoding; until the engine offers it, the rules run.
     out.generator = "rules";
+    if (write_intent(r.question))
+      return Error(ErrorCode::INVALID_INPUT,
+                   "refused: this assistant only reads data; it cannot drop, delete, insert or change anything");
     Linking linking = link_question(r.question, *cat);
     out.links = describe_links(linking, *cat);
     ParseOutcome p = parse_question(linking, *cat);

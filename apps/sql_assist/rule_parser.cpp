@@ -228,8 +228,9 @@ struct Parser {
       if (!is_num(mi) || used[mi]) continue;
       double v = L.mentions[mi].num;
       // "between A and B"
-      if (w(k - 1) == "between" && w(k + 1) == "and" && is_num(mention(k + 2))) {
-        ColRef c = column_for_number(k - 1, v, "");
+      bool between = w(k - 1) == "between" || w(k - 2) == "between" || w(k - 3) == "between";
+      if (between && w(k + 1) == "and" && is_num(mention(k + 2))) {
+        ColRef c = column_for_number(k, v, "");
         if (c.table < 0) { decline = "found a range but not which column it limits"; return; }
         Cond cd{c, Agg::NONE, "BETWEEN", L.tokens[k].lower, L.tokens[k + 2].lower, "", false};
         add_cond(cd, k);
@@ -403,6 +404,19 @@ struct Parser {
         return;
       }
     }
+    if (is_kind(mi, Kind::TABLE) && !used[mi] && !d.implied.empty()) {  // "the oldest singer"
+      int tb = resolve_table(mi);
+      ColRef c = implied_column(d.implied);
+      if (c.table == tb || c.table < 0) {
+        if (c.table >= 0) {
+          q.has_order = true;
+          q.order = {Agg::NONE, c, false};
+          q.desc = d.desc;
+          if (q.limit == 0) q.limit = 1;
+        }
+        return;
+      }
+    }
     if (is_kind(mi, Kind::TABLE) && !used[mi]) {
       group_count = true;
       group_desc = d.desc;
@@ -543,6 +557,7 @@ struct Parser {
         if (s.agg == Agg::NONE) q.group_by.push_back(s.col);
       if (q.group_by.empty()) q.group_by.push_back({main, pk_column(main)});
     }
+    if (!any_agg && !group_count && q.having.empty()) q.group_by.clear();
     if (any_plain && any_agg && q.group_by.empty())
       for (const auto& s : q.select)
         if (s.agg == Agg::NONE) q.group_by.push_back(s.col);
