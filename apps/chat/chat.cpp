@@ -1,0 +1,326 @@
+// ChatService: one question = safety check of the input, session and memory,
+// query rewrite, retrieval, passage screening, an extractive or generated answer
+// with checked citations, safety check of the output, then both turns stored.
+#include "apps/chat/chat.h"
+
+#include <algorithm>
+
+#include "apps/chat/answer.h"
+#include "apps/chat/memory.h"
+#include "apps/chat/store.h"
+#include "apps/chat/terms.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "safety/filter.h"
+
+namespace moerag::chat {
+namespace {
+
+std::string shorten(std::string_view s, size_t max_chars) {
+  std::u32string u = text::to_u32(text::trim(s));
+  if (u.size() <= max_chars) return text::from_u32(u);
+  return text::from_u32(u.substr(0, max_chars - 1)) + "…";
+}
+
+Profile default_profile(const std::string& kb) {
+  Profile p;
+  p.kb = kb;
+  p.persona = "You are the support assistant for the '" + kb +
+              "' knowledge base. Be brief and friendly, answer only from the passages you are given, and cite them.";
+  p.greeting = "Hi! Ask me anything about '" + kb + "'. I answer from its documents and show my sources.";
+  p.fallback = "Sorry, I could not find an answer to that in the '" + kb +
+               "' documents. Try rephrasing it, or ask to talk to a person.";
+  return p;
+}
+
+constexpr const char* kFallbackZh = "抱歉，资料库中没有找到与这个问题相关的答案。您可以换个说法再问，或者转人工客服。";
+
+// Streams already-known text in small pieces: a word (with its space) or a few CJK characters.
+bool stream_text(const std::string& s, const TokenSink& sink) {
+  if (!sink) return true;
+  size_t start = 0, pos = 0, n_cjk = 0;
+  while (pos < s.size()) {
+    char32_t c;
+    size_t len = text::utf8_decode(s, pos, c);
+    pos += len ? len : 1;
+    if (text::is_cjk(c)) ++n_cjk;
+    bool cut = c == U' ' || c == U'\n' || n_cjk >= 3;
+    if (cut) {
+      if (!sink(std::string_view(s).substr(start, pos - start))) return false;
+      start = pos;
+      n_cjk = 0;
+    }
+  }
+  if (start < s.size()) return sink(std::string_view(s).substr(start));
+  return true;
+}
+
+void mark_blocked(ChatResponse& r, const safety::Verdict& v, const char* direction) {
+  r.blocked = true;
+  r.blocked_direction = direction;
+  r.blocked_categories = v.categories;
+  r.blocked_reason = v.reason;
+}
+
+}  // namespace
+
+struct ChatService::Impl {
+  std::shared_ptr<sql::Database> db;
+  std::unique_ptr<Store> store;
+  ChatOptions options;
+  SearchFn search;
+  std::shared_ptr<safety::Filter> filter;
+  std::shared_ptr<AnswerGenerator> generator;
+  std::shared_ptr<spdlog::logger> log = log::get("chat");
+
+  Result<Profile> profile_of(const std::string& kb) {
+    auto p = store->profile(kb);
+    if (p.ok()) {
+      Profile d = default_profile(kb);
+      if (p->persona.empty()) p->persona = d.persona;
+      if (p->greeting.empty()) p->greeting = d.greeting;
+      if (p->fallback.empty()) p->fallback = d.fallback;
+      return p;
+    }
+    if (p.error().code != ErrorCode::NOT_FOUND) return p.error();
+    return default_profile(kb);
+  }
+
+  std::string rewrite(const std::string& message, const std::vector<Turn>& history) {
+    std::string previous;
+    for (auto it = history.rbegin(); it != history.rend(); ++it)
+      if (it->role == "user") {
+        previous = it->query.empty() ? it->content : it->query;
+        break;
+      }
+    if (generator && !previous.empty() && is_follow_up(message)) {
+      // TODO(issue 4): exercised once a Generator is wired in; the heuristic is the fallback.
+      std::string prompt = "Previous question: " + previous + "\nFollow-up: " + message +
+                           "\nRewrite the follow-up as one self-contained question. Reply with the question only.";
+      auto r = generator->generate("You rewrite follow-up questions.", prompt, 64, nullptr);
+      if (r.ok() && !text::trim(*r).empty()) return std::string(text::trim(*r));
+    }
+    return carry_forward(message, previous);
+  }
+
+  std::vector<retrieval::Passage> screen(std::vector<retrieval::Passage> passages, const std::string& kb) {
+    if (!filter) return passages;
+    std::vector<retrieval::Passage> kept;
+    for (auto& p : passages) {
+      auto text = filter->screen_passage(p.text, kb);
+      if (!text) continue;
+      p.text = std::move(*text);
+      kept.push_back(std::move(p));
+    }
+    return kept;
+  }
+
+  Status generated_answer(const ChatRequest& req, const Profile& profile, SessionInfo& session,
+                          const std::vector<Turn>& history, const std::vector<Candidate>& cands, ChatResponse& r,
+                          const TokenSink& sink);
+};
+
+ChatService::ChatService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ChatService::~ChatService() = default;
+
+Result<std::unique_ptr<ChatService>> ChatService::create(std::shared_ptr<sql::Database> db, ChatOptions options,
+                                                         SearchFn search, std::shared_ptr<safety::Filter> filter,
+                                                         std::shared_ptr<AnswerGenerator> generator) {
+  if (!db || !search) return Error(ErrorCode::INTERNAL, "chat needs a database and a search function");
+  auto impl = std::make_unique<Impl>();
+  MOERAG_ASSIGN_OR_RETURN(impl->store, Store::create(db));
+  impl->db = std::move(db);
+  impl->options = options;
+  impl->search = std::move(search);
+  impl->filter = std::move(filter);
+  impl->generator = std::move(generator);
+  return std::unique_ptr<ChatService>(new ChatService(std::move(impl)));
+}
+
+Status ChatService::Impl::generated_answer(const ChatRequest& req, const Profile& profile, SessionInfo& session,
+                                           const std::vector<Turn>& history, const std::vector<Candidate>& cands,
+                                           ChatResponse& r, const TokenSink& sink) {
+  Budget b = split_budget(options);
+  int summary_tokens = count_tokens(session.summary);
+  Window w = fit_window(history, b.history, options.recent_turns, summary_tokens);
+  if (!w.dropped.empty()) {
+    // Older turns leave the window: fold them into the session summary.
+    std::vector<const Turn*> old;
+    for (size_t i : w.dropped) old.push_back(&history[i]);
+    auto s = generator->generate("You summarise conversations.", summary_prompt(session.summary, old), 128, nullptr);
+    if (s.ok()) {
+      session.summary = std::string(text::trim(*s));
+      (void)store->set_summary(session.id, session.summary);
+    }
+  }
+  std::string hist;
+  if (!session.summary.empty()) hist += "(Summary of earlier turns) " + session.summary + "\n";
+  for (size_t i : w.kept) hist += (history[i].role == "user" ? "User: " : "Assistant: ") + history[i].content + "\n";
+  r.history_turns = static_cast<int>(w.kept.size());
+  size_t n_used = 0;
+  std::string prompt = rag_prompt(req.message, cands, hist, b.passages, &n_used);
+  std::unique_ptr<safety::StreamChecker> checker = filter ? filter->stream(safety::Direction::OUTPUT, req.kb) : nullptr;
+  safety::Verdict stop_verdict;
+  TokenSink checked = [&](std::string_view piece) {
+    if (!checker) return sink ? sink(piece) : true;
+    auto step = checker->feed(piece);
+    if (step.stop) {
+      stop_verdict = step.verdict;
+      return false;
+    }
+    return step.release.empty() || !sink || sink(step.release);
+  };
+  MOERAG_ASSIGN_OR_RETURN(std::string text, generator->generate(profile.persona, prompt, b.answer, checked));
+  if (checker && !checker->stopped()) {
+    auto step = checker->finish();
+    if (step.stop) stop_verdict = step.verdict;
+    else if (!step.release.empty() && sink) sink(step.release);
+  }
+  if (checker && checker->stopped()) {
+    mark_blocked(r, stop_verdict, "output");
+    return {};
+  }
+  std::vector<size_t> cited;
+  r.answer = check_citations(text, cands, n_used, &cited);
+  // Renumbering would change the streamed text; keep the prompt's numbers.
+  for (size_t i : cited) r.citations.push_back(make_citation(cands[i], static_cast<int>(i + 1), cands[i].passage.snippet));
+  r.mode = "generated";
+  r.answered = !cited.empty();
+  return {};
+}
+
+Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink& sink) {
+  Impl& m = *impl_;
+  ChatRequest req = req_in;
+  std::string_view trimmed = text::trim(req.message);
+  if (trimmed.empty()) return Error(ErrorCode::INVALID_INPUT, "field 'message' must not be empty");
+  if (static_cast<int>(text::utf8_length(trimmed)) > m.options.max_message_chars)
+    return Error(ErrorCode::INVALID_INPUT, "message is longer than " + std::to_string(m.options.max_message_chars) +
+                                               " characters (chat.max_message_chars)");
+  req.message = text::utf8_sanitize(trimmed);
+
+  ChatResponse r;
+  SessionInfo session;
+  if (!req.session_id.empty()) {
+    MOERAG_ASSIGN_OR_RETURN(session, m.store->session(req.owner, req.session_id));
+    if (req.kb.empty()) req.kb = session.kb;
+    if (req.kb != session.kb)
+      return Error(ErrorCode::INVALID_INPUT, "session '" + session.id + "' belongs to knowledge base '" + session.kb + "'");
+    r.session_id = session.id;
+  }
+  if (req.kb.empty()) return Error(ErrorCode::INVALID_INPUT, "field 'kb' (knowledge base name) is required");
+
+  if (m.filter) {
+    auto v = m.filter->check(req.message, safety::Direction::INPUT, req.kb);
+    if (v.decision == safety::Decision::BLOCK) {
+      mark_blocked(r, v, "input");
+      return r;
+    }
+    if (v.decision == safety::Decision::REDACT) req.message = v.redacted_text;
+  }
+
+  std::vector<Turn> history;
+  if (!session.id.empty()) {
+    MOERAG_ASSIGN_OR_RETURN(history, m.store->turns(session.id));
+  }
+  MOERAG_ASSIGN_OR_RETURN(Profile profile, m.profile_of(req.kb));
+
+  r.query = m.rewrite(req.message, history);
+  r.history_turns = history.empty() ? 0 : 1;
+  retrieval::SearchRequest sr;
+  sr.kb = req.kb;
+  sr.query = r.query;
+  sr.k = std::max(1, m.options.passages);
+  sr.access = req.access;
+  MOERAG_ASSIGN_OR_RETURN(auto passages, m.search(sr));
+  auto cands = rank_candidates(r.query, m.screen(std::move(passages), req.kb), req.message);
+
+  if (session.id.empty()) {
+    MOERAG_ASSIGN_OR_RETURN(session, m.store->create_session(req.owner, req.kb, shorten(req.message, 80)));
+  }
+  r.session_id = session.id;
+
+  if (m.generator) {
+    MOERAG_TRY(m.generated_answer(req, profile, session, history, cands, r, sink));
+    if (r.blocked) return r;
+    r.confidence = cands.empty() ? 0 : cands[0].coverage;
+  } else {
+    Budget b = split_budget(m.options);
+    Extract ex = extractive_answer(r.query, cands, m.options.max_answer_sentences, b.answer, m.options.min_confidence,
+                                   req.message);
+    r.mode = "extractive";
+    r.answered = ex.answered;
+    r.answer = ex.answer;
+    r.citations = std::move(ex.citations);
+    r.confidence = ex.confidence;
+  }
+  if (!r.answered) {
+    bool default_fallback = profile.fallback == default_profile(req.kb).fallback;
+    r.answer = default_fallback && text::has_cjk(req.message) ? kFallbackZh : profile.fallback;
+    r.citations.clear();
+  }
+  if (asks_for_human(req.message)) {
+    r.escalate = true;
+    r.escalate_reason = "user_request";
+  } else if (!r.answered || r.confidence < m.options.escalate_below) {
+    r.escalate = true;
+    r.escalate_reason = "low_confidence";
+  }
+
+  if (m.filter && r.mode == "extractive") {
+    auto v = m.filter->check(r.answer, safety::Direction::OUTPUT, req.kb);
+    if (v.decision == safety::Decision::BLOCK) {
+      mark_blocked(r, v, "output");
+      return r;
+    }
+    if (v.decision == safety::Decision::REDACT) r.answer = v.redacted_text;
+  }
+  if (r.mode == "extractive" || !r.answered) stream_text(r.answer, sink);
+
+  Turn user;
+  user.role = "user";
+  user.content = req.message;
+  user.query = r.query;
+  MOERAG_TRY(m.store->add_turn(session.id, user));
+  Turn bot;
+  bot.role = "assistant";
+  bot.content = r.answer;
+  bot.citations = r.citations;
+  bot.escalate = r.escalate;
+  bot.confidence = r.confidence;
+  MOERAG_ASSIGN_OR_RETURN(r.message_id, m.store->add_turn(session.id, bot));
+  m.log->debug("chat kb={} session={} answered={} confidence={:.2f} citations={}", req.kb, session.id, r.answered,
+               r.confidence, r.citations.size());
+  return r;
+}
+
+Result<std::vector<SessionInfo>> ChatService::list_sessions(const std::string& owner, const std::string& kb) {
+  return impl_->store->sessions(owner, kb, impl_->options.max_sessions_listed);
+}
+
+Result<SessionInfo> ChatService::get_session(const std::string& owner, const std::string& id) {
+  return impl_->store->session(owner, id);
+}
+
+Result<std::vector<Turn>> ChatService::turns(const std::string& owner, const std::string& id) {
+  MOERAG_TRY(impl_->store->session(owner, id));
+  return impl_->store->turns(id);
+}
+
+Status ChatService::delete_session(const std::string& owner, const std::string& id) {
+  return impl_->store->delete_session(owner, id);
+}
+
+Status ChatService::feedback(const Feedback& f) { return impl_->store->add_feedback(f); }
+
+Result<Profile> ChatService::profile(const std::string& kb) { return impl_->profile_of(kb); }
+
+Status ChatService::set_profile(const Profile& p) {
+  if (p.kb.empty()) return Error(ErrorCode::INVALID_INPUT, "profile needs a knowledge base name");
+  return impl_->store->set_profile(p);
+}
+
+const ChatOptions& ChatService::options() const { return impl_->options; }
+bool ChatService::has_generator() const { return impl_->generator != nullptr; }
+
+}  // namespace moerag::chat

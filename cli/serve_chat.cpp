@@ -1,0 +1,143 @@
+// `moerag serve` start-up steps of the chat app: "chat" (order 40) builds the
+// ChatService over retrieval and safety and adds its routes; "demo" (order 45)
+// ingests the demo knowledge base (docs/ and the COVID FAQ) when demo.enabled is on
+// and the knowledge base does not exist yet, so `make run` can be asked at once.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "apps/chat/chat.h"
+#include "cli/serve_modules.h"
+#include "core/log.h"
+#include "retrieval/retriever.h"
+#include "safety/filter.h"
+#include "web/routes_chat.h"
+
+namespace moerag::cli {
+
+namespace {
+using json = nlohmann::json;
+
+// The value at a dotted key of the merged settings, or `fallback` while the key is not
+// in config/moerag.json yet.
+template <typename T>
+T raw_value(const config::Settings& s, const std::string& dotted, T fallback) {
+  json::json_pointer ptr("/" + [&] {
+    std::string p = dotted;
+    for (auto& ch : p)
+      if (ch == '.') ch = '/';
+    return p;
+  }());
+  if (!s.raw.is_object() || !s.raw.contains(ptr)) return fallback;
+  try {
+    return s.raw.at(ptr).get<T>();
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+}  // namespace
+
+/// The `chat.*` settings (defaults from ChatOptions for keys not present).
+chat::ChatOptions chat_options(const config::Settings& s) {
+  chat::ChatOptions o;
+  o.context_tokens = raw_value(s, "chat.context_tokens", o.context_tokens);
+  o.history_share = raw_value(s, "chat.history_share", o.history_share);
+  o.passage_share = raw_value(s, "chat.passage_share", o.passage_share);
+  o.answer_share = raw_value(s, "chat.answer_share", o.answer_share);
+  o.recent_turns = raw_value(s, "chat.recent_turns", o.recent_turns);
+  o.passages = raw_value(s, "chat.passages", o.passages);
+  o.max_answer_sentences = raw_value(s, "chat.max_answer_sentences", o.max_answer_sentences);
+  o.min_confidence = raw_value(s, "chat.min_confidence", o.min_confidence);
+  o.escalate_below = raw_value(s, "chat.escalate_below", o.escalate_below);
+  o.max_message_chars = raw_value(s, "chat.max_message_chars", o.max_message_chars);
+  return o;
+}
+
+/// The demo knowledge base's settings (`demo.*`).
+struct DemoOptions {
+  bool enabled = false;           ///< ingest the demo KB at start-up when missing (make run turns it on)
+  std::string kb = "demo";        ///< its name
+  std::string docs_dir = "docs";  ///< project docs (*.md)
+  std::string faq_csv = "../shared/data/covid-faq-deepset/faq_covidbert.csv";  ///< deepset COVID-QA FAQ (Apache-2.0)
+};
+
+DemoOptions demo_options(const config::Settings& s) {
+  DemoOptions o;
+  o.enabled = raw_value(s, "demo.enabled", o.enabled);
+  o.kb = raw_value(s, "demo.kb", o.kb);
+  o.docs_dir = raw_value(s, "demo.docs_dir", o.docs_dir);
+  o.faq_csv = raw_value(s, "demo.faq_csv", o.faq_csv);
+  return o;
+}
+
+/// Creates and fills the demo knowledge base (docs + FAQ); a missing source is skipped with a warning.
+Status load_demo(retrieval::Retriever& rt, chat::ChatService* chat, const DemoOptions& o) {
+  auto log = log::get("cli");
+  if (rt.get_kb(o.kb).ok()) return {};
+  retrieval::KnowledgeBase spec;
+  spec.name = o.kb;
+  spec.description = "Demo: the moerag docs and the COVID-19 FAQ of deepset COVID-QA (Apache-2.0; texts from CDC, "
+                     "ECDC, WHO, BMG and US state health departments, March 2020).";
+  MOERAG_TRY(rt.create_kb(spec));
+  if (std::filesystem::is_directory(o.docs_dir)) {
+    auto rep = rt.ingest_path(o.kb, o.docs_dir, {});
+    if (!rep.ok()) log->warn("demo: {}: {}", o.docs_dir, rep.error().message);
+    else log->info("demo: {} documents from {}", rep->n_added, o.docs_dir);
+  } else {
+    log->warn("demo: no folder {} (run from the repository root)", o.docs_dir);
+  }
+  std::ifstream in(o.faq_csv, std::ios::binary);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    retrieval::DocumentInput d;
+    d.source = "covid-faq.csv";
+    d.format = "csv";
+    d.content = ss.str();
+    d.text_field = "answer";
+    d.title_field = "question";
+    d.metadata_json = R"({"dataset":"deepset COVID-QA faq_covidbert.csv","license":"Apache-2.0"})";
+    auto rep = rt.ingest(o.kb, {d});
+    if (!rep.ok()) log->warn("demo: {}: {}", o.faq_csv, rep.error().message);
+    else log->info("demo: {} FAQ entries from {}", rep->n_added, o.faq_csv);
+  } else {
+    log->warn("demo: no FAQ file {}; the demo has the docs only", o.faq_csv);
+  }
+  if (chat) {
+    chat::Profile p;
+    p.kb = o.kb;
+    p.greeting = "Hi! I answer from the moerag docs and a COVID-19 FAQ. Try “How do I start moerag?” or “How long "
+                 "does the virus survive on surfaces?”";
+    (void)chat->set_profile(p);
+  }
+  return rt.flush();
+}
+
+namespace {
+
+RegisterServeModule reg_chat(40, "chat", [](ServeContext& ctx) -> Status {
+  auto retriever = ctx.get<retrieval::Retriever>("retrieval");
+  if (!retriever) {
+    log::get("cli")->warn("chat: retrieval is not started; /v1/chat is not available");
+    return {};
+  }
+  auto filter = ctx.get<safety::Filter>("safety");  // null: answers go unchecked
+  if (!filter) log::get("cli")->warn("chat: no safety filter; chat input and output are not checked");
+  chat::SearchFn search = [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); };
+  // TODO(issue 4): pass an AnswerGenerator over the engine's Generator when a model is loaded.
+  MOERAG_ASSIGN_OR_RETURN(auto svc, chat::ChatService::create(ctx.db, chat_options(ctx.settings), search, filter, nullptr));
+  std::shared_ptr<chat::ChatService> shared = std::move(svc);
+  ctx.modules["chat"] = shared;
+  ctx.services.route_sets.push_back(web::chat_routes(shared));
+  return {};
+});
+
+RegisterServeModule reg_demo(45, "demo", [](ServeContext& ctx) -> Status {
+  DemoOptions o = demo_options(ctx.settings);
+  auto retriever = ctx.get<retrieval::Retriever>("retrieval");
+  if (!o.enabled || !retriever) return {};
+  return load_demo(*retriever, ctx.get<chat::ChatService>("chat").get(), o);
+});
+
+}  // namespace
+}  // namespace moerag::cli
