@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -246,7 +247,18 @@ Result<std::vector<MethodResult>> evaluate_recsys(const MovieLens& ml, const Eva
       last = ph;
     }));
     std::string params;
-    for (int v = 0; v < m.n_views(); ++v) params += (v ? " " : "") + m.views[v].name;
+    for (int v = 0; v < m.n_views(); ++v) {
+      char g[32];
+      std::snprintf(g, sizeof g, "=%.2f", m.gain[v]);
+      params += (v ? " " : "") + m.views[v].name + g;
+    }
+    // The fit holdout is the validation split carved from training: each view alone there.
+    for (const auto& f : m.fit) {
+      char line[160];
+      std::snprintf(line, sizeof line, "metapath validation %-16s recall@20 %.4f ndcg@20 %.4f", f.name.c_str(),
+                    f.recall20, f.ndcg20);
+      log(line);
+    }
     run({"metapath", -1, -1, -1, -1, seconds_since(t0), params}, split.train,
         [&](int32_t u, auto& out) { out = fused_scores(m, split.train, make_profile(m, split.train, u)); });
   }

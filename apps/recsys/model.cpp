@@ -1,7 +1,7 @@
 // Training the fused model: hold out each user's latest interactions, train one
 // skip-gram view per meta-path on the rest (views in parallel, each deterministic),
-// build the path-count views, fit the attention fusion with BPR on the held-out
-// pairs, then rebuild the count views on all data.
+// build the path-count views, fit the fusion on the held-out items (fusion.cpp),
+// then rebuild every view on all data, keeping the fitted gains and attention.
 #include "apps/recsys/model.h"
 
 #include <algorithm>
@@ -10,7 +10,6 @@
 #include <ctime>
 #include <mutex>
 #include <random>
-#include <unordered_set>
 
 #include "apps/recsys/baselines.h"
 #include "apps/recsys/skipgram.h"
@@ -89,112 +88,6 @@ void build_counts(Model& m, const Dataset& d, const RecsysOptions& o) {
     m.popularity[i] = static_cast<float>(std::log1p(static_cast<double>(g.item_users.degree(i))) / std::log1p(static_cast<double>(mx)));
 }
 
-// One BPR training pair: user features and both items' view scores.
-struct Pair {
-  float f[kFeatures];
-  std::vector<float> diff;  // [n_views] s_pos - s_neg
-};
-
-void fit_fusion(Model& m, const Dataset& fit, const std::vector<std::vector<int32_t>>& holdout, const RecsysOptions& o) {
-  const int V = m.n_views();
-  const int32_t n = fit.n_items();
-  std::vector<std::vector<Pair>> per_user(fit.n_users());
-  auto work = [&](size_t b, size_t e) {
-    std::vector<float> vs;
-    for (size_t u = b; u < e; ++u) {
-      if (holdout[u].empty() || fit.histories()[u].empty()) continue;
-      std::mt19937_64 rng(o.seed * 31 + u);
-      UserProfile p = make_profile(m, fit, static_cast<int32_t>(u));
-      dense_view_scores(m, fit, p, vs);
-      std::unordered_set<int32_t> seen, pos;
-      for (const auto& h : fit.histories()[u]) seen.insert(h.item);
-      for (int32_t i : holdout[u])
-        if (!seen.count(i)) pos.insert(i);
-      if (pos.empty()) continue;
-      // Hard negatives: the top of an untuned sum of standardised views.
-      std::vector<float> total(n, 0.0f);
-      for (int v = 0; v < V; ++v) {
-        const float* s = vs.data() + static_cast<size_t>(v) * n;
-        double mean = 0, sq = 0;
-        for (int32_t i = 0; i < n; ++i) mean += s[i];
-        mean /= n;
-        for (int32_t i = 0; i < n; ++i) sq += (s[i] - mean) * (s[i] - mean);
-        float inv = sq > 0 ? static_cast<float>(1 / std::sqrt(sq / n)) : 0.0f;
-        for (int32_t i = 0; i < n; ++i) total[i] += (s[i] - static_cast<float>(mean)) * inv;
-      }
-      std::vector<int32_t> hard;
-      for (int32_t i = 0; i < n; ++i)
-        if (!seen.count(i) && !pos.count(i)) hard.push_back(i);
-      if (hard.empty()) continue;
-      std::vector<int32_t> all_neg = hard;
-      size_t top = std::min<size_t>(hard.size(), 200);
-      std::partial_sort(hard.begin(), hard.begin() + top, hard.end(), [&](int32_t a, int32_t c) { return total[a] > total[c]; });
-      hard.resize(top);
-      for (int32_t i : pos)
-        for (int t = 0; t < 10; ++t) {
-          int32_t j = t < 8 ? hard[rng() % hard.size()] : all_neg[rng() % all_neg.size()];  // mostly hard: top-k is decided among strong candidates
-          Pair pr;
-          std::copy(p.features, p.features + kFeatures, pr.f);
-          pr.diff.resize(V);
-          for (int v = 0; v < V; ++v) pr.diff[v] = vs[static_cast<size_t>(v) * n + i] - vs[static_cast<size_t>(v) * n + j];
-          per_user[u].push_back(std::move(pr));
-        }
-    }
-  };
-  if (o.threads > 1) {
-    ThreadPool pool(o.threads - 1);
-    pool.parallel_for(fit.n_users(), work);
-  } else {
-    work(0, fit.n_users());
-  }
-  std::vector<Pair> pairs;
-  for (auto& v : per_user)
-    for (auto& p : v) pairs.push_back(std::move(p));
-  if (pairs.empty()) return;
-  // Start each view's gain at 1 / (its score-difference spread), attention uniform.
-  std::vector<double> logg(V, 0.0);
-  for (int v = 0; v < V; ++v) {
-    double sq = 0;
-    for (const auto& p : pairs) sq += p.diff[v] * p.diff[v];
-    double sd = std::sqrt(sq / pairs.size());
-    logg[v] = sd > 0 ? -std::log(sd) : 0.0;
-  }
-  std::vector<double> W(static_cast<size_t>(V) * kFeatures, 0.0);
-  std::mt19937_64 rng(o.seed);
-  const double lr = 0.05, reg = 1e-4;
-  std::vector<double> a(V), c(V);
-  for (int ep = 0; ep < o.fusion_epochs; ++ep) {
-    std::shuffle(pairs.begin(), pairs.end(), rng);
-    for (const auto& p : pairs) {
-      double mx = -1e30;
-      for (int v = 0; v < V; ++v) {
-        double z = 0;
-        for (int f = 0; f < kFeatures; ++f) z += W[v * kFeatures + f] * p.f[f];
-        a[v] = z;
-        mx = std::max(mx, z);
-      }
-      double s = 0;
-      for (int v = 0; v < V; ++v) s += (a[v] = std::exp(a[v] - mx));
-      double x = 0;
-      for (int v = 0; v < V; ++v) {
-        a[v] /= s;
-        c[v] = std::exp(logg[v]) * p.diff[v];
-        x += a[v] * c[v];
-      }
-      double g = 1.0 / (1.0 + std::exp(x));  // -dLoss/dx for loss = -log sigmoid(x)
-      for (int v = 0; v < V; ++v) {
-        logg[v] += lr * (g * a[v] * c[v] - reg * logg[v]);
-        double gz = g * a[v] * (c[v] - x);
-        for (int f = 0; f < kFeatures; ++f) W[v * kFeatures + f] += lr * (gz * p.f[f] - reg * W[v * kFeatures + f]);
-      }
-    }
-  }
-  for (int v = 0; v < V; ++v) {
-    m.gain[v] = static_cast<float>(std::exp(logg[v]));
-    for (int f = 0; f < kFeatures; ++f) m.attention[v * kFeatures + f] = static_cast<float>(W[v * kFeatures + f]);
-  }
-}
-
 std::string now_iso() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -220,52 +113,67 @@ Result<Model> train_model(const Dataset& data, const RecsysOptions& o, const Mod
   m.item_ids = data.item_ids;
   m.user_ids = data.user_ids;
   for (const auto& p : paths) m.meta_paths.push_back(p.text);
+  // Builds the views from `d` into m.views (same order every time), then the counts.
+  auto build_views = [&](const Dataset& d, double p0, double p1) {
+    m.views.clear();
+    report("walks and skip-gram", p0);
+    if (plan.embeddings) {
+      Graph g(d);
+      std::vector<View> views(paths.size());
+      std::vector<double> done(paths.size(), 0);
+      auto work = [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i)
+          views[i] = train_embedding_view(g, d, paths[i], o, o.seed + 1000003ULL * i, [&, i](double f) {
+            std::lock_guard<std::mutex> lock(progress_mu);
+            done[i] = f;
+            double sum = 0;
+            for (double x : done) sum += x;
+            if (progress) progress("walks and skip-gram", p0 + (p1 - p0) * sum / paths.size());
+          });
+      };
+      if (o.threads > 1 && paths.size() > 1) {
+        ThreadPool pool(std::min<size_t>(o.threads, paths.size()) - 1);
+        pool.parallel_for(paths.size(), work);
+      } else {
+        work(0, paths.size());
+      }
+      for (auto& v : views) m.views.push_back(std::move(v));
+    }
+    if (plan.path_counts) {
+      bool cf = false, content = false;
+      for (const auto& p : paths) {
+        for (size_t i = 0; i + 1 < p.types.size(); ++i)
+          if ((p.types[i] == 'U' && p.types[i + 1] == 'I') || (p.types[i] == 'I' && p.types[i + 1] == 'U')) cf = true;
+        if (p.has('A')) content = true;
+      }
+      if (cf) m.views.push_back({"paths:I-U-I", ViewKind::ITEM_CF, "I-U-I", 0, {}, {}, {}, {}, {}});
+      if (content) m.views.push_back({"paths:U-I-A-I", ViewKind::CONTENT, "U-I-A-I", 0, {}, {}, {}, {}, {}});
+    }
+    if (plan.popularity) m.views.push_back({"popularity", ViewKind::POPULARITY, "", 0, {}, {}, {}, {}, {}});
+    report("path counts", p1);
+    build_counts(m, d, o);
+    compute_calibration(m, o.seed);
+  };
   std::vector<std::vector<int32_t>> holdout;
-  Dataset fit = plan.fit_fusion ? split_holdout(data, o.holdout_fraction, holdout) : data;
-  report("walks and skip-gram", 0);
-  if (plan.embeddings) {
-    Graph g(fit);
-    std::vector<View> views(paths.size());
-    std::vector<double> done(paths.size(), 0);
-    auto work = [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i)
-        views[i] = train_embedding_view(g, fit, paths[i], o, o.seed + 1000003ULL * i, [&, i](double f) {
-          std::lock_guard<std::mutex> lock(progress_mu);
-          done[i] = f;
-          double sum = 0;
-          for (double x : done) sum += x;
-          if (progress) progress("walks and skip-gram", 0.7 * sum / paths.size());
-        });
-    };
-    if (o.threads > 1 && paths.size() > 1) {
-      ThreadPool pool(std::min<size_t>(o.threads, paths.size()) - 1);
-      pool.parallel_for(paths.size(), work);
-    } else {
-      work(0, paths.size());
-    }
-    for (auto& v : views) m.views.push_back(std::move(v));
-  }
-  if (plan.path_counts) {
-    bool cf = false, content = false;
-    for (const auto& p : paths) {
-      for (size_t i = 0; i + 1 < p.types.size(); ++i)
-        if ((p.types[i] == 'U' && p.types[i + 1] == 'I') || (p.types[i] == 'I' && p.types[i + 1] == 'U')) cf = true;
-      if (p.has('A')) content = true;
-    }
-    if (cf) m.views.push_back({"paths:I-U-I", ViewKind::ITEM_CF, "I-U-I", 0, {}, {}, {}});
-    if (content) m.views.push_back({"paths:U-I-A-I", ViewKind::CONTENT, "U-I-A-I", 0, {}, {}, {}});
-  }
-  if (plan.popularity) m.views.push_back({"popularity", ViewKind::POPULARITY, "", 0, {}, {}, {}});
-  if (m.views.empty()) return Error(ErrorCode::INVALID_INPUT, "the model plan has no views");
-  m.attention.assign(static_cast<size_t>(m.n_views()) * kFeatures, 0.0f);
-  m.gain.assign(m.n_views(), 1.0f);
-  report("path counts", 0.72);
-  build_counts(m, fit, o);
   if (plan.fit_fusion) {
-    report("attention fusion (BPR)", 0.8);
+    Dataset fit = split_holdout(data, o.holdout_fraction, holdout);
+    build_views(fit, 0.0, 0.35);
+    if (m.views.empty()) return Error(ErrorCode::INVALID_INPUT, "the model plan has no views");
+    m.attention.assign(static_cast<size_t>(m.n_views()) * kFeatures, 0.0f);
+    m.gain.assign(m.n_views(), 1.0f);
+    report("fusion fit on held-out items", 0.4);
     fit_fusion(m, fit, holdout, o);
-    report("path counts on all data", 0.95);
-    build_counts(m, data, o);
+    // The final views see everything; the fitted gains and attention carry over.
+    auto gain = m.gain;
+    auto attention = m.attention;
+    build_views(data, 0.5, 0.95);
+    m.gain = std::move(gain);
+    m.attention = std::move(attention);
+  } else {
+    build_views(data, 0.0, 0.95);
+    if (m.views.empty()) return Error(ErrorCode::INVALID_INPUT, "the model plan has no views");
+    m.attention.assign(static_cast<size_t>(m.n_views()) * kFeatures, 0.0f);
+    m.gain.assign(m.n_views(), 1.0f);
   }
   m.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report("done", 1.0);

@@ -1,5 +1,6 @@
 // Scoring with a trained Model: user profiles from (possibly newer) histories,
-// per-view scores, the attention fusion, and the binary model file format.
+// per-view scores calibrated per user (z-scores over the catalogue), the fusion
+// (gain x attention per view), and the binary model file format.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -57,6 +58,130 @@ UserProfile make_profile(const Model& m, const Dataset& data, int32_t user) {
   return make_profile_from(m, data, data.histories()[user], user);
 }
 
+namespace {
+
+// Sparse I-U-I path counts of a weighted history, sorted by item.
+std::vector<std::pair<int32_t, float>> cf_scores(const Model& m, const Dataset& data,
+                                                 const std::vector<std::pair<int32_t, float>>& history) {
+  std::vector<float> acc(data.n_items(), 0.0f);
+  std::vector<int32_t> touched;
+  for (const auto& [h, w] : history) {
+    if (h >= m.n_items()) continue;
+    for (int64_t j = m.nb_off[h]; j < m.nb_off[h + 1]; ++j) {
+      int32_t i = m.nb_idx[j];
+      if (acc[i] == 0) touched.push_back(i);
+      acc[i] += w * m.nb_sim[j];
+    }
+  }
+  std::sort(touched.begin(), touched.end());
+  std::vector<std::pair<int32_t, float>> out;
+  out.reserve(touched.size());
+  for (int32_t i : touched)
+    if (acc[i] != 0) out.emplace_back(i, acc[i]);
+  return out;
+}
+
+float cf_lookup(const UserProfile& p, int32_t item) {
+  auto it = std::lower_bound(p.cf.begin(), p.cf.end(), std::make_pair(item, -1e30f));
+  return it != p.cf.end() && it->first == item ? it->second : 0.0f;
+}
+
+// Cosine of the user's idf-weighted attribute profile and the item's attributes.
+float content_score(const Model& m, const Dataset& data, const UserProfile& p, const std::vector<float>& attr_dense,
+                    int32_t item) {
+  if (p.attr_norm <= 0) return 0;
+  double dot = 0, nn = 0;
+  for (int32_t a : data.item_attrs[item]) {
+    float idf = idf_of(m, a);
+    dot += attr_dense[a] * idf;
+    nn += idf * idf;
+  }
+  return nn > 0 ? static_cast<float>(dot / (std::sqrt(nn) * p.attr_norm)) : 0.0f;
+}
+
+std::vector<float> attr_dense_of(const Dataset& data, const UserProfile& p) {
+  std::vector<float> d(data.n_attrs(), 0.0f);
+  for (const auto& [a, x] : p.attrs) d[a] = x;
+  return d;
+}
+
+float raw_score(const Model& m, const Dataset& data, const UserProfile& p, const std::vector<float>& attr_dense, int v,
+                int32_t item) {
+  const View& view = m.views[v];
+  switch (view.kind) {
+    case ViewKind::EMBEDDING: {
+      if (p.history.empty()) return 0;
+      auto x = item_vector(m, view, data, item);
+      float dot = 0;
+      for (int k = 0; k < view.dim; ++k) dot += p.query[v][k] * x[k];
+      return dot;
+    }
+    case ViewKind::ITEM_CF: return cf_lookup(p, item);
+    case ViewKind::CONTENT: return content_score(m, data, p, attr_dense, item);
+    case ViewKind::POPULARITY: return item < m.n_items() ? m.popularity[item] : 0.0f;
+  }
+  return 0;
+}
+
+float inv_or_zero(double var) { return var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 0.0f; }
+
+// Per-view mean and 1/sd of the user's scores over the catalogue: exact for the
+// embedding views (q.mean, q'Cq), the sparse path counts and popularity; on the
+// reference sample for the attribute view.
+void calibrate(const Model& m, const Dataset& data, UserProfile& p) {
+  const int V = m.n_views();
+  p.mu.assign(V, 0.0f);
+  p.inv_sd.assign(V, 0.0f);
+  std::vector<float> attr_dense;
+  for (int v = 0; v < V; ++v) {
+    const View& view = m.views[v];
+    switch (view.kind) {
+      case ViewKind::EMBEDDING: {
+        if (p.history.empty() || view.mean.empty()) break;
+        const float* q = p.query[v].data();
+        double mu = 0, var = 0;
+        for (int a = 0; a < view.dim; ++a) {
+          mu += q[a] * view.mean[a];
+          double row = 0;
+          for (int b = 0; b < view.dim; ++b) row += view.cov[static_cast<size_t>(a) * view.dim + b] * q[b];
+          var += q[a] * row;
+        }
+        p.mu[v] = static_cast<float>(mu);
+        p.inv_sd[v] = inv_or_zero(var);
+        break;
+      }
+      case ViewKind::ITEM_CF: {
+        double n = std::max(1, data.n_items()), s = 0, sq = 0;
+        for (const auto& [i, x] : p.cf) s += x, sq += static_cast<double>(x) * x;
+        p.mu[v] = static_cast<float>(s / n);
+        p.inv_sd[v] = inv_or_zero(sq / n - (s / n) * (s / n));
+        break;
+      }
+      case ViewKind::CONTENT: {
+        if (p.attr_norm <= 0 || m.ref_items.empty()) break;
+        if (attr_dense.empty()) attr_dense = attr_dense_of(data, p);
+        double s = 0, sq = 0, n = 0;
+        for (int32_t i : m.ref_items) {
+          if (i >= data.n_items()) continue;
+          double x = content_score(m, data, p, attr_dense, i);
+          s += x, sq += x * x, n += 1;
+        }
+        if (n > 0) {
+          p.mu[v] = static_cast<float>(s / n);
+          p.inv_sd[v] = inv_or_zero(sq / n - (s / n) * (s / n));
+        }
+        break;
+      }
+      case ViewKind::POPULARITY:
+        p.mu[v] = m.pop_mean;
+        p.inv_sd[v] = m.pop_sd > 0 ? 1.0f / m.pop_sd : 0.0f;
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 UserProfile make_profile_from(const Model& m, const Dataset& data, const std::vector<HistoryEntry>& h, int32_t user) {
   UserProfile p;
   int64_t t_max = h.empty() ? 0 : h.back().time;
@@ -83,6 +208,7 @@ UserProfile make_profile_from(const Model& m, const Dataset& data, const std::ve
   p.attr_norm = static_cast<float>(std::sqrt(an));
   for (int v = 0; v < m.n_views(); ++v) {
     const View& view = m.views[v];
+    if (view.kind == ViewKind::ITEM_CF && p.cf.empty()) p.cf = cf_scores(m, data, p.history);
     if (view.kind != ViewKind::EMBEDDING) continue;
     std::vector<float> q(view.dim, 0.0f);
     for (const auto& [i, w] : p.history) {
@@ -98,6 +224,7 @@ UserProfile make_profile_from(const Model& m, const Dataset& data, const std::ve
     }
     p.query[v] = std::move(q);
   }
+  calibrate(m, data, p);
   p.features[0] = 1;
   p.features[1] = static_cast<float>(std::log1p(static_cast<double>(h.size())) / std::log1p(1000.0));
   p.features[2] = static_cast<float>(mean_pop);
@@ -118,7 +245,7 @@ UserProfile make_profile_from(const Model& m, const Dataset& data, const std::ve
 void dense_view_scores(const Model& m, const Dataset& data, const UserProfile& p, std::vector<float>& out) {
   const int32_t n = data.n_items();
   out.assign(static_cast<size_t>(m.n_views()) * n, 0.0f);
-  std::vector<float> attr_dense;
+  std::vector<float> attr_dense = attr_dense_of(data, p);
   for (int v = 0; v < m.n_views(); ++v) {
     const View& view = m.views[v];
     float* o = out.data() + static_cast<size_t>(v) * n;
@@ -133,88 +260,34 @@ void dense_view_scores(const Model& m, const Dataset& data, const UserProfile& p
             for (int k = 0; k < view.dim; ++k) dot += q[k] * r[k];
             o[i] = dot;
           } else {
-            auto x = item_vector(m, view, data, i);
-            float dot = 0;
-            for (int k = 0; k < view.dim; ++k) dot += q[k] * x[k];
-            o[i] = dot;
+            o[i] = raw_score(m, data, p, attr_dense, v, i);
           }
         }
         break;
       }
       case ViewKind::ITEM_CF:
-        for (const auto& [h, w] : p.history) {
-          if (h >= m.n_items()) continue;
-          for (int64_t j = m.nb_off[h]; j < m.nb_off[h + 1]; ++j) o[m.nb_idx[j]] += w * m.nb_sim[j];
-        }
+        for (const auto& [i, x] : p.cf) o[i] = x;
         break;
-      case ViewKind::CONTENT: {
+      case ViewKind::CONTENT:
         if (p.attr_norm <= 0) break;
-        attr_dense.assign(data.n_attrs(), 0.0f);
-        for (const auto& [a, x] : p.attrs) attr_dense[a] = x;
-        for (int32_t i = 0; i < n; ++i) {
-          double dot = 0, nn = 0;
-          for (int32_t a : data.item_attrs[i]) {
-            float idf = idf_of(m, a);
-            dot += attr_dense[a] * idf;
-            nn += idf * idf;
-          }
-          if (nn > 0) o[i] = static_cast<float>(dot / (std::sqrt(nn) * p.attr_norm));
-        }
+        for (int32_t i = 0; i < n; ++i) o[i] = content_score(m, data, p, attr_dense, i);
         break;
-      }
       case ViewKind::POPULARITY:
         for (int32_t i = 0; i < std::min(n, m.n_items()); ++i) o[i] = m.popularity[i];
         break;
     }
+    for (int32_t i = 0; i < n; ++i) o[i] = (o[i] - p.mu[v]) * p.inv_sd[v];
   }
 }
 
 void candidate_view_scores(const Model& m, const Dataset& data, const UserProfile& p,
                            const std::vector<int32_t>& items, std::vector<float>& out) {
   const int V = m.n_views();
-  const size_t n = items.size();
-  out.assign(n * V, 0.0f);
-  std::vector<int32_t> pos(data.n_items(), -1);
-  for (size_t c = 0; c < n; ++c) pos[items[c]] = static_cast<int32_t>(c);
-  std::vector<float> attr_dense;
-  for (int v = 0; v < V; ++v) {
-    const View& view = m.views[v];
-    switch (view.kind) {
-      case ViewKind::EMBEDDING:
-        if (p.history.empty()) break;
-        for (size_t c = 0; c < n; ++c) {
-          auto x = item_vector(m, view, data, items[c]);
-          float dot = 0;
-          for (int k = 0; k < view.dim; ++k) dot += p.query[v][k] * x[k];
-          out[c * V + v] = dot;
-        }
-        break;
-      case ViewKind::ITEM_CF:
-        for (const auto& [h, w] : p.history) {
-          if (h >= m.n_items()) continue;
-          for (int64_t j = m.nb_off[h]; j < m.nb_off[h + 1]; ++j)
-            if (pos[m.nb_idx[j]] >= 0) out[pos[m.nb_idx[j]] * V + v] += w * m.nb_sim[j];
-        }
-        break;
-      case ViewKind::CONTENT:
-        if (p.attr_norm <= 0) break;
-        attr_dense.assign(data.n_attrs(), 0.0f);
-        for (const auto& [a, x] : p.attrs) attr_dense[a] = x;
-        for (size_t c = 0; c < n; ++c) {
-          double dot = 0, nn = 0;
-          for (int32_t a : data.item_attrs[items[c]]) {
-            float idf = idf_of(m, a);
-            dot += attr_dense[a] * idf;
-            nn += idf * idf;
-          }
-          if (nn > 0) out[c * V + v] = static_cast<float>(dot / (std::sqrt(nn) * p.attr_norm));
-        }
-        break;
-      case ViewKind::POPULARITY:
-        for (size_t c = 0; c < n; ++c) out[c * V + v] = items[c] < m.n_items() ? m.popularity[items[c]] : 0.0f;
-        break;
-    }
-  }
+  out.assign(items.size() * V, 0.0f);
+  std::vector<float> attr_dense = attr_dense_of(data, p);
+  for (size_t c = 0; c < items.size(); ++c)
+    for (int v = 0; v < V; ++v)
+      out[c * V + v] = (raw_score(m, data, p, attr_dense, v, items[c]) - p.mu[v]) * p.inv_sd[v];
 }
 
 float fuse(const Model& m, const UserProfile& p, const float* s) {
@@ -235,7 +308,7 @@ std::vector<float> fused_scores(const Model& m, const Dataset& data, const UserP
   return out;
 }
 
-// ---- file format: "MRRSYS01" then length-prefixed fields in a fixed order ----
+// ---- file format: "MRRSYS02" then length-prefixed fields in a fixed order ----
 namespace {
 
 struct Writer {
@@ -279,7 +352,7 @@ struct Reader {
   }
 };
 
-constexpr char kMagic[] = "MRRSYS01";
+constexpr char kMagic[] = "MRRSYS02";
 
 }  // namespace
 
@@ -304,6 +377,8 @@ Status save_model(const Model& m, const std::string& path) {
       w.vec(v.item_emb);
       w.vec(v.user_emb);
       w.vec(v.attr_mean);
+      w.vec(v.mean);
+      w.vec(v.cov);
     }
     w.vec(m.nb_off);
     w.vec(m.nb_idx);
@@ -312,6 +387,16 @@ Status save_model(const Model& m, const std::string& path) {
     w.vec(m.popularity);
     w.vec(m.attention);
     w.vec(m.gain);
+    w.vec(m.ref_items);
+    w.f64(m.pop_mean);
+    w.f64(m.pop_sd);
+    w.u64(m.fit.size());
+    for (const auto& f : m.fit) {
+      w.str(f.name);
+      w.f64(f.recall20);
+      w.f64(f.ndcg20);
+      w.f64(f.gain);
+    }
     w.f64(m.half_life_days);
     w.f64(m.train_seconds);
     w.f.flush();
@@ -346,6 +431,8 @@ Result<Model> load_model(const std::string& path) {
     v.item_emb = r.vec<float>();
     v.user_emb = r.vec<float>();
     v.attr_mean = r.vec<float>();
+    v.mean = r.vec<float>();
+    v.cov = r.vec<float>();
     m.views.push_back(std::move(v));
   }
   m.nb_off = r.vec<int64_t>();
@@ -355,6 +442,18 @@ Result<Model> load_model(const std::string& path) {
   m.popularity = r.vec<float>();
   m.attention = r.vec<float>();
   m.gain = r.vec<float>();
+  m.ref_items = r.vec<int32_t>();
+  m.pop_mean = static_cast<float>(r.f64());
+  m.pop_sd = static_cast<float>(r.f64());
+  uint64_t n_fit = r.u64();
+  for (uint64_t i = 0; i < n_fit && !r.bad && n_fit < 1000; ++i) {
+    ViewFit f;
+    f.name = r.str();
+    f.recall20 = r.f64();
+    f.ndcg20 = r.f64();
+    f.gain = r.f64();
+    m.fit.push_back(std::move(f));
+  }
   m.half_life_days = r.f64();
   m.train_seconds = r.f64();
   if (r.bad || m.gain.size() != m.views.size() || m.attention.size() != m.views.size() * kFeatures ||

@@ -227,13 +227,15 @@ RecsysStatus Recommender::status() const {
     const Model& m = impl_->serving->model;
     s.model_version = m.version;
     s.trained_at = m.trained_at;
-    // Mean attention per view over users with history (cheap on small data; capped).
+    // Mean share of each view (attention x gain, normalised) over users with history (capped).
     std::vector<double> acc(m.n_views(), 0);
     int n = 0;
     for (int32_t u = 0; u < d.n_users() && n < 200; ++u) {
       if (d.histories()[u].empty()) continue;
       auto p = make_profile(m, d, u);
-      for (int v = 0; v < m.n_views(); ++v) acc[v] += p.attention[v];
+      double sum = 0;
+      for (int v = 0; v < m.n_views(); ++v) sum += p.attention[v] * m.gain[v];
+      for (int v = 0; v < m.n_views(); ++v) acc[v] += sum > 0 ? p.attention[v] * m.gain[v] / sum : 0.0;
       ++n;
     }
     for (int v = 0; v < m.n_views(); ++v) s.view_weights.emplace_back(m.views[v].name, n ? acc[v] / n : 0.0);

@@ -1,6 +1,6 @@
 // Front door of the recommender: a heterogeneous graph of users, items and item
 // attributes; meta-path-guided random walks with skip-gram embeddings per meta-path;
-// an attention fusion of the meta-path views trained with BPR; FAISS candidates,
+// calibrated views fused with gains and an attention fitted on held-out items; FAISS candidates,
 // filters, MMR diversity, explanations from meta-path instances, cold start, fold-in.
 #pragma once
 
@@ -114,7 +114,7 @@ struct RecsysOptions {
   int knn_neighbors = 50;        ///< neighbours kept per item for the I-U-I path-count view
   double half_life_days = 365;   ///< time decay of a user's older interactions; <= 0 off
   double holdout_fraction = 0.2; ///< each user's latest interactions held out to fit the fusion
-  int fusion_epochs = 40;        ///< BPR passes over the held-out pairs
+  int fusion_epochs = 40;        ///< most coordinate-ascent rounds of the fusion fit
   int threads = 2;               ///< training threads (meta-path views train in parallel)
   uint64_t seed = 42;            ///< makes training deterministic
   int candidates = 200;          ///< FAISS candidates re-scored by the fused model

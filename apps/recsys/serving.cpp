@@ -169,8 +169,9 @@ Result<std::vector<Recommendation>> Recommender::recommend(const RecommendReques
     };
     if (s->index && s->index->ntotal > 0) {
       std::vector<float> q;
+      // Inner product = the embedding views' share of the fused score (up to a per-user constant).
       for (int v : s->emb_views)
-        for (float x : p.query[v]) q.push_back(x * p.attention[v] * m.gain[v]);
+        for (float x : p.query[v]) q.push_back(x * p.attention[v] * m.gain[v] * p.inv_sd[v]);
       int64_t want = std::min<int64_t>(s->index->ntotal, impl_->options.candidates + static_cast<int64_t>(hist.size()));
       std::vector<float> dist(want);
       std::vector<faiss::Index::idx_t> labels(want);

@@ -1,6 +1,6 @@
 // Recommender unit tests on a generated two-cluster dataset: meta-path validation,
 // CSV import errors with line numbers, cold start, fold-in, cold items, filters,
-// and explanations whose paths exist in the graph.
+// explanations whose paths exist in the graph, and the calibrated fusion fit.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,6 +8,7 @@
 
 #include "apps/recsys/graph.h"
 #include "apps/recsys/import.h"
+#include "apps/recsys/model.h"
 #include "apps/recsys/recsys.h"
 #include "core/sqlite.h"
 #include "tests/support/test_support.h"
@@ -19,13 +20,13 @@ using moerag::testing::TempDir;
 namespace {
 
 // Items c0..c19 are genre:crime, r0..r19 genre:romance; users uc* like crime, ur* romance.
-void synthetic(std::vector<ItemRecord>& items, std::vector<InteractionRecord>& xs) {
+void synthetic(std::vector<ItemRecord>& items, std::vector<InteractionRecord>& xs, int n_users = 30) {
   for (int i = 0; i < 20; ++i) {
     items.push_back({"c" + std::to_string(i), "Crime " + std::to_string(i), {"genre:crime", "decade:1990s"}});
     items.push_back({"r" + std::to_string(i), "Romance " + std::to_string(i), {"genre:romance"}});
   }
   std::mt19937 rng(1);
-  for (int u = 0; u < 30; ++u)
+  for (int u = 0; u < n_users; ++u)
     for (const char* g : {"c", "r"}) {
       std::set<int> picked;
       while (picked.size() < 8) picked.insert(static_cast<int>(rng() % 20));
@@ -134,7 +135,9 @@ TEST(Recommender, TrainsRecommendsAndExplainsWithRealPaths) {
     for (const auto& e : rec.explanations) EXPECT_TRUE(f.rec->path_exists(e.path)) << e.text;
   // A made-up path is rejected.
   EXPECT_FALSE(f.rec->path_exists({{'U', "uc3", ""}, {'I', "r19", ""}}) && f.rec->path_exists({{'I', "r19", ""}, {'A', "genre:crime", ""}}));
-  EXPECT_EQ(f.rec->recommend({"nobody"}).error().code, ErrorCode::NOT_FOUND);
+  RecommendRequest nobody;
+  nobody.user_id = "nobody";
+  EXPECT_EQ(f.rec->recommend(nobody).error().code, ErrorCode::NOT_FOUND);
   EXPECT_EQ(f.rec->similar("nothing", 3).error().code, ErrorCode::NOT_FOUND);
 }
 
@@ -194,4 +197,38 @@ TEST(Recommender, ModelSurvivesRestart) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)->status().state, "ready");
   EXPECT_EQ((*r)->status().n_interactions, 480);
+}
+
+TEST(Fusion, FittedFusionMatchesOrBeatsEveryViewOnTheHoldout) {
+  std::vector<ItemRecord> items;
+  std::vector<InteractionRecord> xs;
+  synthetic(items, xs, 80);  // 160 users: enough held-out users for the fit to run
+  Dataset d;
+  for (const auto& it : items) {
+    int32_t i = d.add_item(it.id);
+    for (const auto& a : it.attributes) d.add_item_attr(i, a);
+  }
+  for (const auto& x : xs) d.events.push_back({d.add_user(x.user), d.find_item(x.item), x.kind, 1.0f, x.time});
+  d.reindex();
+  RecsysOptions o;
+  o.dim = 16;
+  auto m = train_model(d, o, ModelPlan{});
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  ASSERT_EQ(m->fit.size(), static_cast<size_t>(m->n_views()) + 2);  // each view, equal gains, fused
+  const ViewFit& fused = m->fit.back();
+  EXPECT_EQ(fused.name, "fused");
+  for (int v = 0; v < m->n_views(); ++v) {
+    EXPECT_GE(fused.recall20 + fused.ndcg20, m->fit[v].recall20 + m->fit[v].ndcg20 - 0.02) << m->fit[v].name;
+    EXPECT_GT(m->gain[v], 0) << "every view keeps a small weight";
+  }
+  // Calibrated scores: each view's z-scores over the catalogue have mean ~0.
+  UserProfile p = make_profile(*m, d, 0);
+  std::vector<float> vs;
+  dense_view_scores(*m, d, p, vs);
+  for (int v = 0; v < m->n_views(); ++v) {
+    if (m->views[v].kind == ViewKind::CONTENT) continue;  // calibrated on a sample
+    double mean = 0;
+    for (int32_t i = 0; i < d.n_items(); ++i) mean += vs[static_cast<size_t>(v) * d.n_items() + i];
+    EXPECT_NEAR(mean / d.n_items(), 0.0, 0.05) << m->views[v].name;
+  }
 }
