@@ -159,7 +159,13 @@ Result<KnowledgeBase> Retriever::create_kb(const KnowledgeBase& spec) {
   MOERAG_ASSIGN_OR_RETURN(auto st, c->prepare(
       "INSERT INTO retrieval_kbs(name, description, lexical_weight, dense_weight) VALUES(?,?,?,?)"));
   st.bind_all(spec.name, spec.description, spec.lexical_weight, spec.dense_weight);
-  MOERAG_TRY(st.run());
+  {
+    sql::Transaction tx(*c);
+    MOERAG_TRY(tx.begun());
+    MOERAG_TRY(st.run());
+    MOERAG_TRY(store::create_fts(*c, c->last_insert_rowid()));
+    MOERAG_TRY(tx.commit());
+  }
   MOERAG_ASSIGN_OR_RETURN(auto row, store::find_kb(*c, spec.name));
   return row.kb;
 }
@@ -197,8 +203,8 @@ Status Retriever::delete_kb(const std::string& name) {
   {
     sql::Transaction tx(*c);
     MOERAG_TRY(tx.begun());
-    for (const char* q : {"DELETE FROM retrieval_fts WHERE rowid IN (SELECT id FROM retrieval_chunks WHERE kb_id = ?)",
-                          "DELETE FROM retrieval_chunks WHERE kb_id = ?", "DELETE FROM retrieval_documents WHERE kb_id = ?",
+    MOERAG_TRY(c->exec("DROP TABLE IF EXISTS " + store::fts_table(id)));
+    for (const char* q : {"DELETE FROM retrieval_chunks WHERE kb_id = ?", "DELETE FROM retrieval_documents WHERE kb_id = ?",
                           "DELETE FROM retrieval_kbs WHERE id = ?"}) {
       MOERAG_ASSIGN_OR_RETURN(auto s, c->prepare(q));
       s.bind(1, id);

@@ -48,8 +48,7 @@ const std::vector<sql::Migration> kMigrations = {
           text TEXT NOT NULL,
           n_tokens INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX retrieval_chunks_doc ON retrieval_chunks(doc_id);
-        CREATE INDEX retrieval_chunks_kb ON retrieval_chunks(kb_id);
-        CREATE VIRTUAL TABLE retrieval_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');)"},
+        CREATE INDEX retrieval_chunks_kb ON retrieval_chunks(kb_id);)"},
 };
 
 KnowledgeBase kb_from(sql::Stmt& s) {
@@ -126,6 +125,13 @@ void bind_filter(sql::Stmt& st, int first, const Filter& f) {
 }  // namespace
 
 Status migrate(sql::Connection& c) { return sql::migrate(c, "retrieval", kMigrations); }
+
+std::string fts_table(int64_t kb_id) { return "retrieval_fts_" + std::to_string(kb_id); }
+
+Status create_fts(sql::Connection& c, int64_t kb_id) {
+  return c.exec("CREATE VIRTUAL TABLE IF NOT EXISTS " + fts_table(kb_id) +
+                " USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2')");
+}
 
 Result<KbRow> find_kb(sql::Connection& c, const std::string& name) {
   return one_kb(c, "WHERE k.name = ?", [&](sql::Stmt& s) { s.bind(1, name); }, "named '" + name + "'");
@@ -211,17 +217,20 @@ Result<std::vector<DocumentInfo>> list_docs(sql::Connection& c, int64_t kb_id, i
 
 Result<std::vector<int64_t>> delete_chunks(sql::Connection& c, int64_t doc_rowid) {
   std::vector<int64_t> ids;
+  int64_t kb_id = 0;
   {
-    MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT id FROM retrieval_chunks WHERE doc_id = ?"));
+    MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT id, kb_id FROM retrieval_chunks WHERE doc_id = ?"));
     st->bind(1, doc_rowid);
     while (true) {
       MOERAG_ASSIGN_OR_RETURN(bool row, st->step());
       if (!row) break;
       ids.push_back(st->col_int(0));
+      kb_id = st->col_int(1);
     }
     st->reset();
   }
-  MOERAG_ASSIGN_OR_RETURN(auto* fts, c.cached("DELETE FROM retrieval_fts WHERE rowid = ?"));
+  if (ids.empty()) return ids;
+  MOERAG_ASSIGN_OR_RETURN(auto* fts, c.cached("DELETE FROM " + fts_table(kb_id) + " WHERE rowid = ?"));
   for (int64_t id : ids) {
     fts->bind(1, id);
     MOERAG_TRY(fts->run());
@@ -266,7 +275,7 @@ Result<int64_t> insert_chunk(sql::Connection& c, int64_t kb_id, int64_t doc_rowi
                ch.text, static_cast<int64_t>(ch.n_tokens));
   MOERAG_TRY(st->run());
   int64_t id = c.last_insert_rowid();
-  MOERAG_ASSIGN_OR_RETURN(auto* fts, c.cached("INSERT INTO retrieval_fts(rowid, terms) VALUES(?, ?)"));
+  MOERAG_ASSIGN_OR_RETURN(auto* fts, c.cached("INSERT INTO " + fts_table(kb_id) + "(rowid, terms) VALUES(?, ?)"));
   fts->bind(1, id).bind(2, terms);
   MOERAG_TRY(fts->run());
   return id;
@@ -324,14 +333,18 @@ Result<std::vector<std::pair<int64_t, double>>> lexical(sql::Connection& c, int6
                                                         const Filter& f, int n) {
   std::vector<std::pair<int64_t, double>> out;
   if (match.empty()) return out;
-  std::string q =
-      "SELECT c.id, bm25(retrieval_fts) AS s FROM retrieval_fts JOIN retrieval_chunks c ON c.id = retrieval_fts.rowid"
-      " JOIN retrieval_documents d ON d.id = c.doc_id WHERE retrieval_fts MATCH ? AND c.kb_id = ?" +
-      f.sql + " ORDER BY s LIMIT ?";
+  // One FTS5 table per KB: BM25 statistics are the KB's own, and an unfiltered
+  // query touches nothing but the full-text index.
+  std::string t = fts_table(kb_id);
+  std::string q = f.sql.empty()
+                      ? "SELECT rowid, bm25(" + t + ") AS s FROM " + t + " WHERE " + t + " MATCH ? ORDER BY s LIMIT ?"
+                      : "SELECT c.id, bm25(" + t + ") AS s FROM " + t + " JOIN retrieval_chunks c ON c.id = " + t +
+                            ".rowid JOIN retrieval_documents d ON d.id = c.doc_id WHERE " + t + " MATCH ?" + f.sql +
+                            " ORDER BY s LIMIT ?";
   MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached(q));
-  st->bind(1, match).bind(2, kb_id);
-  bind_filter(*st, 3, f);
-  st->bind(3 + static_cast<int>(f.binds.size()), static_cast<int64_t>(n));
+  st->bind(1, match);
+  bind_filter(*st, 2, f);
+  st->bind(2 + static_cast<int>(f.binds.size()), static_cast<int64_t>(n));
   while (true) {
     auto row = st->step();
     if (!row.ok()) {

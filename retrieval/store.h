@@ -19,6 +19,10 @@ namespace moerag::retrieval::store {
 /// Creates or upgrades the retrieval tables (component "retrieval").
 Status migrate(sql::Connection& c);
 
+/// Name of the KB's FTS5 table (one per KB, created with the KB).
+std::string fts_table(int64_t kb_id);
+Status create_fts(sql::Connection& c, int64_t kb_id);
+
 /// A knowledge-base row plus its index state.
 struct KbRow {
   KnowledgeBase kb;
