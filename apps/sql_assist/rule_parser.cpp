@@ -82,7 +82,8 @@ struct Parser {
     static const std::string kEmpty;
     return i >= 0 && i < n ? L.tokens[i].stem : kEmpty;
   }
-  int mention(int i) const { return i >= 0 && i < n ? L.mention_at[i] : -1; }
+  std::vector<int> at;  // [n_token] mention index or -1; aggregate words freed from column links
+  int mention(int i) const { return i >= 0 && i < n ? at[i] : -1; }
   bool is_num(int mi) const { return mi >= 0 && L.mentions[mi].number; }
   bool is_kind(int mi, Kind k) const { return mi >= 0 && !is_num(mi) && kind[mi] == k; }
 
@@ -93,6 +94,16 @@ struct Parser {
       if (k == Kind::TABLE && m.cands[0].score >= 0.7) tables_named.push_back(m.cands[0].table);
     }
     used.assign(L.mentions.size(), false);
+    at = L.mention_at;
+    // "average age": a column literally named Average must not swallow the aggregate word.
+    for (size_t mi = 0; mi < L.mentions.size(); ++mi) {
+      const Mention& m = L.mentions[mi];
+      if (m.end - m.start != 1 || !in(w(m.start), {"average", "mean", "total", "sum", "maximum", "minimum", "count"})) continue;
+      int next = -1;
+      for (int j = m.end; j < n && j <= m.end + 2; ++j)
+        if (at[j] >= 0) { next = at[j]; break; }
+      if (next >= 0 && !L.mentions[next].number && kind[next] == Kind::COLUMN) at[m.start] = -1, used[mi] = true;
+    }
   }
 
   bool preferred(int t) const {
