@@ -10,7 +10,10 @@ if [[ ! -x /usr/bin/chromium ]]; then echo "e2e skipped: /usr/bin/chromium missi
 if [[ ! -d $here/node_modules/playwright-core ]]; then echo "e2e skipped: playwright-core missing (run scripts/install-deps.sh --test)"; exit 77; fi
 
 work=$(mktemp -d)
-"$bin" serve --port 0 --data-dir "$work/data" >"$work/server.log" 2>&1 &
+# A second origin for the widget test (widget.test.mjs serves its host page there).
+widget_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+export MOERAG_WIDGET_ORIGIN="http://localhost:$widget_port"
+"$bin" serve --port 0 --data-dir "$work/data" --set "cors.allowed_origins=$MOERAG_WIDGET_ORIGIN" >"$work/server.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
