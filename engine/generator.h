@@ -1,7 +1,7 @@
 // The Generator interface the apps use: a prompt (text, chat messages or token ids)
 // in, a stream of tokens out, with sampling options, stop strings, a token limit and
-// a cancel handle. The engine implements it (engine.h: open_generator); issue 5's
-// continuous-batching scheduler will implement it too.
+// a cancel handle, an optional grammar and a deadline. The engine implements it
+// (engine.h: Engine, a continuous-batching step loop shared by all callers).
 #pragma once
 
 #include <atomic>
@@ -16,6 +16,8 @@
 #include "engine/sampler.h"
 
 namespace moerag::engine {
+
+class Grammar;
 
 /// Shared flag to stop a generation from another thread.
 class CancelHandle {
@@ -37,18 +39,22 @@ struct GenerateRequest {
   int32_t max_tokens = 256;           ///< generated tokens at most
   std::vector<std::string> stop;      ///< stop strings (not included in the output)
   bool add_bos = true;                ///< add BOS to a text prompt when the vocabulary asks
+  std::shared_ptr<const Grammar> grammar;  ///< constrain the output to this grammar (null = free text)
+  int64_t timeout_ms = 0;             ///< deadline after submission in ms (0 = none); ends with "timeout"
 };
 
 /// Why generation ended, and what it produced.
 struct GenerateResult {
   std::vector<int32_t> ids;           ///< generated token ids
   std::string text;                   ///< their text, cut at a stop string
-  std::string finish_reason;          ///< "stop" (EOS or stop string), "length", "cancelled"
+  std::string finish_reason;          ///< "stop" (EOS, stop string, grammar complete), "length", "cancelled", "timeout"
   int64_t n_prompt = 0;               ///< prompt tokens
   int64_t n_prompt_cached = 0;        ///< prompt tokens taken from the prefix cache
+  double ttft_s = 0;                  ///< seconds from submission to the first token
 };
 
-/// Called with each new token and the text it completes (may be ""); return false to stop.
+/// Called with each new token and the text it completes (may be ""); id is -1 for text
+/// released at the end without a new token. Return false to stop.
 using TokenCallback = std::function<bool(int32_t id, const std::string& text)>;
 
 class Generator {
