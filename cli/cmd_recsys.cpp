@@ -1,6 +1,7 @@
 // `moerag recsys import|train|recommend|similar|status` over the data folder, and
 // `moerag eval recsys`: the offline comparison of the fused meta-path model with
 // popularity, ItemKNN, BPR-MF and a single meta-path on a temporal split.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -176,7 +177,12 @@ void add_eval(CLI::App& app) {
     o.protocol = *protocol;
     o.model.threads = *threads;
     o.model.seed = *seed;
-    auto res = recsys::evaluate_recsys(*ml, o, [](const std::string& line) { std::cerr << line << std::endl; });
+    auto t0 = std::chrono::steady_clock::now();
+    auto res = recsys::evaluate_recsys(*ml, o, [&](const std::string& line) {
+      char at[32];
+      std::snprintf(at, sizeof at, "[%7.1f s] ", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      std::cerr << at << line << std::endl;
+    });
     if (!res.ok()) return fail(res.error().message);
     if (*as_json) {
       json methods = json::object();

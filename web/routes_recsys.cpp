@@ -140,7 +140,9 @@ RouteSet recsys_routes(std::shared_ptr<recsys::Recommender> rec) {
                             {"errors", errors}});
                   }});
     s.router.add({"POST", "/v1/recsys/train", Role::ADMIN, "recsys",
-                  "Start training in the background; the new model replaces the old one atomically (202).", nullptr,
+                  "Start training in the background; the new model replaces the old one atomically (202). The body is "
+                  "ignored; send none or {} (curl: -d '{}'; a POST with no Content-Length is refused by the HTTP layer).",
+                  nullptr,
                   {{"type", "object"}}, [rec](Ctx& c) {
                     auto st = rec->start_training();
                     if (!st.ok()) return c.fail(st.error());

@@ -34,6 +34,13 @@ float idf_of(const Model& m, int32_t a) {
 
 }  // namespace
 
+// The trained row of a warm item, or nullptr for a cold one (no allocation: hot path).
+const float* warm_row(const Model& m, const View& v, int32_t item) {
+  if (item >= m.n_items()) return nullptr;
+  const float* r = v.item_emb.data() + static_cast<size_t>(item) * v.dim;
+  return zero_row(r, v.dim) ? nullptr : r;
+}
+
 std::vector<float> item_vector(const Model& m, const View& v, const Dataset& data, int32_t item) {
   const int d = v.dim;
   std::vector<float> out(d, 0.0f);
@@ -111,9 +118,11 @@ float raw_score(const Model& m, const Dataset& data, const UserProfile& p, const
   switch (view.kind) {
     case ViewKind::EMBEDDING: {
       if (p.history.empty()) return 0;
-      auto x = item_vector(m, view, data, item);
+      const float* r = warm_row(m, view, item);
+      auto cold = r ? std::vector<float>() : item_vector(m, view, data, item);
+      if (!r) r = cold.data();
       float dot = 0;
-      for (int k = 0; k < view.dim; ++k) dot += p.query[v][k] * x[k];
+      for (int k = 0; k < view.dim; ++k) dot += p.query[v][k] * r[k];
       return dot;
     }
     case ViewKind::ITEM_CF: return cf_lookup(p, item);
@@ -212,8 +221,10 @@ UserProfile make_profile_from(const Model& m, const Dataset& data, const std::ve
     if (view.kind != ViewKind::EMBEDDING) continue;
     std::vector<float> q(view.dim, 0.0f);
     for (const auto& [i, w] : p.history) {
-      auto x = item_vector(m, view, data, i);
-      for (int k = 0; k < view.dim; ++k) q[k] += w * x[k];
+      const float* r = warm_row(m, view, i);
+      auto cold = r ? std::vector<float>() : item_vector(m, view, data, i);
+      if (!r) r = cold.data();
+      for (int k = 0; k < view.dim; ++k) q[k] += w * r[k];
     }
     normalize(q);
     // Known users also carry their trained vector; new users rely on fold-in alone.

@@ -89,12 +89,18 @@ std::vector<Explanation> explain(const Dataset& d, const std::vector<HistoryEntr
       if (std::find(d.item_attrs[item].begin(), d.item_attrs[item].end(), a) != d.item_attrs[item].end()) shared.push_back(a);
     if (shared.size() > best_shared.size()) best_h = h, best_shared = shared;
   }
-  // Co-interaction (U-I-U-I, or I-U-I from an item).
+  // Co-interaction (U-I-U-I, or I-U-I from an item): the item's users sorted once,
+  // then each history item's users looked up in them (this runs per result row).
   int32_t co_h = -1, co_v = -1, co_n = 0;
+  std::vector<int32_t> item_users = d.item_users()[item], common;
+  std::sort(item_users.begin(), item_users.end());
   for (int32_t h : recent) {
-    int n = 0;
-    int32_t v = co_user(d, h, item, user, &n);
-    if (v >= 0 && n > co_n) co_h = h, co_v = v, co_n = n;
+    common.clear();
+    for (int32_t u : d.item_users()[h])
+      if (u != user && std::binary_search(item_users.begin(), item_users.end(), u)) common.push_back(u);
+    std::sort(common.begin(), common.end());
+    int n = static_cast<int>(std::unique(common.begin(), common.end()) - common.begin());
+    if (n > co_n) co_h = h, co_v = common[0], co_n = n;
   }
   const bool from_user = user >= 0;
   if (co_h >= 0) {
