@@ -8,8 +8,12 @@ ARGS ?=
 
 .PHONY: run test build deps test-deps clean
 
+# The demo knowledge base (docs/ + the COVID FAQ) is loaded on the first start; the
+# flag is passed only once the build knows the demo.enabled setting.
+DEMO_FLAGS = $(shell ./$(BUILD)/moerag config defaults 2>/dev/null | grep -q '"demo"' && echo --set demo.enabled=true)
+
 run: deps build
-	./$(BUILD)/moerag serve $(ARGS)
+	./$(BUILD)/moerag serve $(DEMO_FLAGS) $(ARGS)
 
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900

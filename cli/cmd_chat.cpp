@@ -177,7 +177,7 @@ int run_eval_chat(const SettingsFlags& flags, const EvalArgs& a) {
     }
     auto rep = st->retriever->ingest("faq", docs);
     if (!rep.ok()) return fail(rep.error().message);
-    int top_ok = 0, first_sentence = 0, answered = 0, escalated = 0;
+    int top_ok = 0, first_sentence = 0, answered = 0, escalated = 0, blocked = 0;
     double total_ms = 0;
     for (size_t i = 0; i < pairs->size(); ++i) {
       chat::ChatRequest req{"faq", "", (*pairs)[i].question, "eval", {}};
@@ -185,6 +185,10 @@ int run_eval_chat(const SettingsFlags& flags, const EvalArgs& a) {
       auto r = st->chat->ask(req);
       total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!r.ok()) return fail(r.error().message);
+      if (r->blocked) {
+        ++blocked;
+        std::cerr << "blocked by safety (" << r->blocked_reason << "): " << (*pairs)[i].question << "\n";
+      }
       std::string want = "faq-" + std::to_string(i);
       if (!r->citations.empty() && r->citations[0].document_id == want) ++top_ok;
       auto sentences = text::split_sentences((*pairs)[i].answer);
@@ -199,7 +203,7 @@ int run_eval_chat(const SettingsFlags& flags, const EvalArgs& a) {
               << "answer contains the answer's first sentence: " << first_sentence << " ("
               << 100.0 * first_sentence / n << "%)\n"
               << "answered: " << answered << " (" << 100.0 * answered / n << "%), escalated: " << escalated << " ("
-              << 100.0 * escalated / n << "%)\n"
+              << 100.0 * escalated / n << "%), blocked by safety: " << blocked << "\n"
               << std::setprecision(2) << "mean latency: " << total_ms / n << " ms/question\n";
     return 0;
   }();
