@@ -252,6 +252,12 @@ Result<std::vector<MethodResult>> evaluate_recsys(const MovieLens& ml, const Eva
       std::snprintf(g, sizeof g, "=%.2f", m.gain[v]);
       params += (v ? " " : "") + m.views[v].name + g;
     }
+    for (int v = 0; v < m.n_views(); ++v) {
+      char line[160];
+      std::snprintf(line, sizeof line, "metapath fusion %-16s gain %.3f attention (history length %+.2f, mean popularity %+.2f)",
+                    m.views[v].name.c_str(), m.gain[v], m.attention[v * kFeatures + 1], m.attention[v * kFeatures + 2]);
+      log(line);
+    }
     // The fit holdout is the validation split carved from training: each view alone there.
     for (const auto& f : m.fit) {
       char line[160];
