@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "cli/common.h"
@@ -190,10 +191,48 @@ void add_kb(CLI::App& app) {
 struct EvalArgs {
   std::string beir, squad, split = "test", run_out, keep_dir;
   int max_queries = 0;
+  int query_offset = 0;
+  bool tune = false;
   int threads = 0;
   double lexical_weight = 1.0, dense_weight = 0.5;
   int rrf_k = 0;
 };
+
+// Recall@5 of weighted reciprocal-rank fusion of the two lists (document level,
+// as search fuses chunk lists) over a grid of rrf_k and dense weights, for tuning
+// on queries that are not reported.
+void print_fusion_grid(const std::map<std::string, std::vector<std::string>>& lex,
+                       const std::map<std::string, std::vector<std::string>>& dense,
+                       const std::map<std::string, std::map<std::string, int>>& qrels) {
+  std::cout << "fusion grid (Recall@5 / MRR@10; lexical weight 1):\n  rrf_k \\ dense_w";
+  const double weights[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0};
+  for (double w : weights) std::cout << std::setw(15) << w;
+  std::cout << "\n";
+  for (int k0 : {1, 2, 5, 10, 20, 60}) {
+    std::cout << std::setw(18) << k0;
+    for (double w : weights) {
+      std::map<std::string, std::vector<std::string>> fused;
+      for (const auto& [q, rel] : qrels) {
+        std::map<std::string, double> score;
+        auto add = [&](const std::map<std::string, std::vector<std::string>>& run, double wt) {
+          auto it = run.find(q);
+          if (it == run.end()) return;
+          for (size_t r = 0; r < it->second.size(); ++r) score[it->second[r]] += wt / (k0 + r + 1.0);
+        };
+        add(lex, 1.0);
+        add(dense, w);
+        std::vector<std::pair<std::string, double>> v(score.begin(), score.end());
+        std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+        for (auto& [d, s] : v) fused[q].push_back(d);
+      }
+      auto m = score_run(fused, qrels);
+      std::ostringstream cell;
+      cell << std::fixed << std::setprecision(4) << m.recall5 << "/" << m.mrr10;
+      std::cout << std::setw(15) << cell.str();
+    }
+    std::cout << "\n";
+  }
+}
 
 int run_eval(const SettingsFlags& flags, const EvalArgs& a) {
   auto s = flags.load();
@@ -208,7 +247,9 @@ int run_eval(const SettingsFlags& flags, const EvalArgs& a) {
   }
   auto data = load_beir(dir, a.squad.empty() ? a.split : "test");
   if (!data.ok()) return fail(data.error().message);
-  if (a.max_queries > 0 && data->queries.size() > static_cast<size_t>(a.max_queries)) data->queries.resize(a.max_queries);
+  auto& qs = data->queries;
+  qs.erase(qs.begin(), qs.begin() + std::min<size_t>(qs.size(), static_cast<size_t>(std::max(0, a.query_offset))));
+  if (a.max_queries > 0 && qs.size() > static_cast<size_t>(a.max_queries)) qs.resize(a.max_queries);
   // A temporary data folder: the evaluation never touches the configured database.
   config::Settings tmp = *s;
   tmp.data_dir = work + "/data";
@@ -227,7 +268,7 @@ int run_eval(const SettingsFlags& flags, const EvalArgs& a) {
   std::cerr << "ingested " << rep->n_added << " documents (" << rep->n_chunks << " chunks) in " << ingest_s << " s; "
             << data->queries.size() << " queries\n";
   int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::map<std::string, std::vector<std::string>> ids;
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> lists;  // mode -> qid -> doc ids
   std::cout << std::fixed << std::setprecision(4) << "mode      nDCG@10  Recall@5  Recall@10  Recall@100  MRR@10   ms/query\n";
   for (auto [name, mode] : {std::pair{"lexical", SearchMode::LEXICAL}, std::pair{"dense", SearchMode::DENSE},
                             std::pair{"hybrid", SearchMode::HYBRID}}) {
@@ -242,6 +283,8 @@ int run_eval(const SettingsFlags& flags, const EvalArgs& a) {
     std::map<std::string, std::map<std::string, int>> qrels;
     for (auto& [q, t] : data->queries) qrels[q] = data->qrels[q];
     auto m = score_run(ranked, qrels);
+    if (mode != SearchMode::HYBRID) lists[name] = std::move(ranked);
+    if (mode == SearchMode::DENSE && a.tune) print_fusion_grid(lists["lexical"], lists["dense"], qrels);
     std::cout << std::left << std::setw(9) << name << std::right << std::setw(8) << m.ndcg10 << std::setw(10)
               << m.recall5 << std::setw(11) << m.recall10 << std::setw(12) << m.recall100 << std::setw(8) << m.mrr10
               << std::setw(10) << std::setprecision(2) << ms << std::setprecision(4) << "\n";
@@ -266,6 +309,8 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--split", a->split, "qrels split (default test)");
   cmd->add_option("--run-out", a->run_out, "Write the hybrid ranking as a TREC run file");
   cmd->add_option("--max-queries", a->max_queries, "Evaluate only the first N queries");
+  cmd->add_option("--query-offset", a->query_offset, "Skip the first N queries (e.g. report on queries not tuned on)");
+  cmd->add_flag("--tune", a->tune, "Also print Recall@5/MRR@10 of fusion over a grid of --rrf-k and --dense-weight");
   cmd->add_option("--threads", a->threads, "Concurrent searches (default: all cores)");
   cmd->add_option("--lexical-weight", a->lexical_weight, "Weight of BM25 in hybrid fusion (default 1)");
   cmd->add_option("--dense-weight", a->dense_weight, "Weight of vectors in hybrid fusion (default 0.5)");

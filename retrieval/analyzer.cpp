@@ -114,7 +114,7 @@ std::string index_text(std::string_view text, bool stem) {
   return out;
 }
 
-std::string fts_query(std::string_view query, bool stem) {
+std::vector<std::string> query_terms(std::string_view query, bool stem) {
   std::vector<std::string> all, content;
   std::set<std::string> seen;
   for (auto& t : analyze(query, stem)) {
@@ -122,13 +122,33 @@ std::string fts_query(std::string_view query, bool stem) {
     all.push_back(t.term);
     if (t.cjk || !is_stop_word(t.term)) content.push_back(t.term);
   }
-  const auto& terms = content.empty() ? all : content;
+  return content.empty() ? all : content;
+}
+
+std::string fts_match(const std::vector<std::string>& terms) {
   std::string q;
   for (const auto& t : terms) {
     if (!q.empty()) q += " OR ";
     q += '"' + t + '"';  // terms never contain quotes: only word and CJK characters
   }
   return q;
+}
+
+std::string fts_query(std::string_view query, bool stem) { return fts_match(query_terms(query, stem)); }
+
+std::vector<size_t> prune_common_terms(const std::vector<int64_t>& df, int64_t max_postings, int64_t common_df) {
+  std::vector<size_t> keep;
+  int64_t total = 0;
+  for (size_t i = 0; i < df.size(); ++i)
+    if (df[i] > 0 || max_postings <= 0) keep.push_back(i), total += df[i];
+  if (max_postings <= 0) return keep;
+  // Most common first; ties by position so the plan is deterministic.
+  std::sort(keep.begin(), keep.end(), [&](size_t a, size_t b) { return df[a] != df[b] ? df[a] > df[b] : a > b; });
+  size_t first = 0;
+  while (total > max_postings && keep.size() - first > 1 && df[keep[first]] > common_df) total -= df[keep[first++]];
+  keep.erase(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(first));
+  std::sort(keep.begin(), keep.end());
+  return keep;
 }
 
 int count_tokens(std::string_view s) {

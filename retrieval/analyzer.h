@@ -28,6 +28,20 @@ std::string index_text(std::string_view text, bool stem);
 /// stop words dropped unless nothing else is left; empty when the query has no terms.
 std::string fts_query(std::string_view query, bool stem);
 
+/// The distinct query terms BM25 scores, in query order: English stop words
+/// dropped unless nothing else is left.
+std::vector<std::string> query_terms(std::string_view query, bool stem);
+
+/// An FTS5 MATCH expression: the terms quoted and OR-ed; empty for no terms.
+std::string fts_match(const std::vector<std::string>& terms);
+
+/// Query planning for BM25 top-k: indexes (into df) of the terms to score. Terms
+/// absent from the index are dropped; then, while the summed document frequency
+/// exceeds `max_postings`, the most common term is dropped if its df exceeds
+/// `common_df` (its IDF is small, so it reorders little but costs most). The
+/// rarest term is always kept. max_postings <= 0 keeps every term.
+std::vector<size_t> prune_common_terms(const std::vector<int64_t>& df, int64_t max_postings, int64_t common_df);
+
 /// Approximate token count for chunk budgets: words plus CJK characters.
 int count_tokens(std::string_view text);
 

@@ -4,6 +4,7 @@
 #include "retrieval/retriever.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "core/log.h"
 #include "retrieval/hashed_embedder.h"
+#include "retrieval/lsa_embedder.h"
 #include "retrieval/retriever_impl.h"
 
 namespace moerag::retrieval {
@@ -31,7 +33,16 @@ std::string Retriever::Impl::index_path(int64_t kb_id) const {
 Result<std::shared_ptr<engine::Embedder>> Retriever::Impl::embedder_for(sql::Connection& c, int64_t kb_id,
                                                                         int64_t fit_n) {
   if (external) return external;
-  MOERAG_ASSIGN_OR_RETURN(auto df, store::fit_df(c, kb_id));
+  MOERAG_ASSIGN_OR_RETURN(auto blob, store::fit_blob(c, kb_id));
+  if (LsaEmbedder::is_model(blob)) {
+    auto lsa = LsaEmbedder::load(blob);
+    if (lsa.ok() && static_cast<int>((*lsa)->dim()) == options.embed_dim)
+      return std::shared_ptr<engine::Embedder>(std::move(lsa).value());
+    blob.clear();  // damaged, or fitted at another embed_dim: hashed until the next refit
+  }
+  // Unfitted, or a document-frequency table from before the LSA model.
+  std::vector<uint32_t> df(blob.size() == HashedEmbedder::kBuckets * sizeof(uint32_t) ? HashedEmbedder::kBuckets : 0);
+  std::memcpy(df.data(), blob.data(), df.size() * sizeof(uint32_t));
   return std::shared_ptr<engine::Embedder>(std::make_shared<HashedEmbedder>(options.embed_dim, std::move(df), fit_n));
 }
 
@@ -83,16 +94,18 @@ Status Retriever::Impl::sync(sql::Connection& c, int64_t kb_id, KbState& st) {
 
 Status Retriever::Impl::refit(sql::Connection& c, int64_t kb_id, KbState& st) {
   if (external) return {};
-  std::vector<uint32_t> df(HashedEmbedder::kBuckets, 0);
-  int64_t n = 0;
-  MOERAG_TRY(store::for_each_chunk(c, kb_id, [&](int64_t, const std::string& t) {
-    HashedEmbedder::count_df(t, df);
-    ++n;
-  }));
+  std::vector<std::string> texts;
+  MOERAG_TRY(store::for_each_chunk(c, kb_id, [&](int64_t, const std::string& t) { texts.push_back(t); }));
+  return fit_and_rebuild(c, kb_id, st, texts);
+}
+
+Status Retriever::Impl::fit_and_rebuild(sql::Connection& c, int64_t kb_id, KbState& st,
+                                        const std::vector<std::string>& texts) {
+  std::string blob = LsaEmbedder::fit(texts, static_cast<size_t>(options.embed_dim));
   {
     sql::Transaction tx(c);
     MOERAG_TRY(tx.begun());
-    MOERAG_TRY(store::set_fit(c, kb_id, df, n));
+    MOERAG_TRY(store::set_fit(c, kb_id, blob, static_cast<int64_t>(texts.size())));
     MOERAG_TRY(tx.commit());
   }
   return rebuild(c, kb_id, st);

@@ -26,6 +26,8 @@ struct RetrievalOptions {
   std::string index_factory = "Flat"; ///< FAISS factory string used at or above large_index_vectors
   int64_t large_index_vectors = 50000;///< below this many vectors a plain Flat index is used
   int candidates = 100;               ///< passages taken from each list before fusion
+  int64_t lexical_max_postings = 8000;///< BM25 plan: drop the commonest query terms while their summed df exceeds this (0 = exhaustive)
+  double lexical_common_share = 0.01; ///< ... but only terms in more than this share of the KB's chunks
   int rrf_k = 5;                      ///< reciprocal-rank fusion constant: score = w / (rrf_k + rank); 5 measured best
   int64_t max_file_bytes = 64ll << 20;///< larger files are refused with TOO_LARGE
   int snippet_chars = 240;            ///< approximate snippet length in characters

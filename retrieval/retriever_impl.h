@@ -41,8 +41,10 @@ struct Retriever::Impl {
   Status sync(sql::Connection& c, int64_t kb_id, KbState& st);
   /// Re-embeds every chunk of the KB into a fresh index; caller holds st.mu exclusively.
   Status rebuild(sql::Connection& c, int64_t kb_id, KbState& st);
-  /// Fits the built-in embedder's IDF on all chunks, stores it and rebuilds.
+  /// Fits the built-in embedder on all chunks, stores the model and rebuilds.
   Status refit(sql::Connection& c, int64_t kb_id, KbState& st);
+  /// Fits the built-in embedder on `texts`, stores the model and rebuilds; caller holds st.mu exclusively.
+  Status fit_and_rebuild(sql::Connection& c, int64_t kb_id, KbState& st, const std::vector<std::string>& texts);
   /// The embedder for this KB's stored fit.
   Result<std::shared_ptr<engine::Embedder>> embedder_for(sql::Connection& c, int64_t kb_id, int64_t fit_n);
   Status save(int64_t kb_id, KbState& st);

@@ -12,7 +12,6 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "retrieval/analyzer.h"
-#include "retrieval/hashed_embedder.h"
 #include "retrieval/parsers.h"
 #include "retrieval/retriever_impl.h"
 
@@ -70,16 +69,10 @@ Result<IngestReport> Retriever::ingest(const std::string& kb, const std::vector<
     std::unique_lock<std::shared_mutex> lock(st->mu);
     // The first chunks of a KB fit the built-in embedder's IDF; later growth refits below.
     if (!I.external && st->fit_n == 0) {
-      std::vector<uint32_t> df(HashedEmbedder::kBuckets, 0);
-      int64_t n = 0;
-      for (auto& p : group)
-        for (auto& t : p.texts) HashedEmbedder::count_df(t, df), ++n;
-      MOERAG_TRY(store::for_each_chunk(*c, kb_id, [&](int64_t, const std::string& t) { HashedEmbedder::count_df(t, df), ++n; }));
-      sql::Transaction tx(*c);
-      MOERAG_TRY(tx.begun());
-      MOERAG_TRY(store::set_fit(*c, kb_id, df, n));
-      MOERAG_TRY(tx.commit());
-      MOERAG_TRY(I.rebuild(*c, kb_id, *st));
+      std::vector<std::string> texts;
+      for (auto& p : group) texts.insert(texts.end(), p.texts.begin(), p.texts.end());
+      MOERAG_TRY(store::for_each_chunk(*c, kb_id, [&](int64_t, const std::string& t) { texts.push_back(t); }));
+      MOERAG_TRY(I.fit_and_rebuild(*c, kb_id, *st, texts));
     }
     std::vector<std::string> texts;
     for (auto& p : group) texts.insert(texts.end(), p.texts.begin(), p.texts.end());
@@ -171,7 +164,7 @@ Result<IngestReport> Retriever::ingest(const std::string& kb, const std::vector<
 
   std::unique_lock<std::shared_mutex> lock(st->mu);
   MOERAG_ASSIGN_OR_RETURN(auto after, store::kb_by_id(*c, kb_id));
-  // Refit the IDF when the KB has doubled since the last fit (amortised O(n)).
+  // Refit the embedder when the KB has doubled since the last fit (amortised O(n)).
   if (!I.external && after.kb.n_chunks > 2 * std::max<int64_t>(after.fit_n, 32)) MOERAG_TRY(I.refit(*c, kb_id, *st));
   if (st->index && st->index->size() < kSaveEagerlyBelow) MOERAG_TRY(I.save(kb_id, *st));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

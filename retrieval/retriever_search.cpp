@@ -43,8 +43,14 @@ Result<std::vector<Passage>> Retriever::search(const SearchRequest& req) {
   if (req.mode == SearchMode::DENSE) wd = 1;
 
   if (wl > 0) {
-    MOERAG_ASSIGN_OR_RETURN(auto hits,
-                            store::lexical(*c, kb_id, fts_query(req.query, I.options.stem_english), filter, n_cand));
+    // Score the rare terms; the commonest ones cost time in proportion to their
+    // postings but weigh little (see prune_common_terms).
+    auto terms = query_terms(req.query, I.options.stem_english);
+    MOERAG_ASSIGN_OR_RETURN(auto df, store::term_df(*c, kb_id, terms));
+    auto common = static_cast<int64_t>(I.options.lexical_common_share * static_cast<double>(row.kb.n_chunks));
+    std::vector<std::string> kept;
+    for (size_t i : prune_common_terms(df, I.options.lexical_max_postings, common)) kept.push_back(terms[i]);
+    MOERAG_ASSIGN_OR_RETURN(auto hits, store::lexical(*c, kb_id, fts_match(kept), filter, n_cand));
     for (size_t r = 0; r < hits.size(); ++r) {
       auto& x = cand(hits[r].first);
       x.lexical = hits[r].second;

@@ -22,6 +22,8 @@ Result<RetrievalOptions> options_from_settings(const config::Settings& settings)
     get("index_factory", o.index_factory);
     get("large_index_vectors", o.large_index_vectors);
     get("candidates", o.candidates);
+    get("lexical_max_postings", o.lexical_max_postings);
+    get("lexical_common_share", o.lexical_common_share);
     get("rrf_k", o.rrf_k);
     get("max_file_bytes", o.max_file_bytes);
     get("snippet_chars", o.snippet_chars);

@@ -151,23 +151,19 @@ Result<int64_t> generation(sql::Connection& c, int64_t kb_id) {
   return g;
 }
 
-Result<std::vector<uint32_t>> fit_df(sql::Connection& c, int64_t kb_id) {
+Result<std::string> fit_blob(sql::Connection& c, int64_t kb_id) {
   MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT fit_df FROM retrieval_kbs WHERE id = ?"));
   st->bind(1, kb_id);
   MOERAG_ASSIGN_OR_RETURN(bool row, st->step());
-  std::vector<uint32_t> df;
-  if (row && !st->col_null(0)) {
-    std::string blob = st->col_blob(0);
-    df.resize(blob.size() / sizeof(uint32_t));
-    std::memcpy(df.data(), blob.data(), df.size() * sizeof(uint32_t));
-  }
+  std::string blob;
+  if (row && !st->col_null(0)) blob = st->col_blob(0);
   st->reset();
-  return df;
+  return blob;
 }
 
-Status set_fit(sql::Connection& c, int64_t kb_id, const std::vector<uint32_t>& df, int64_t n) {
+Status set_fit(sql::Connection& c, int64_t kb_id, const std::string& blob, int64_t n) {
   MOERAG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE retrieval_kbs SET fit_df = ?, fit_n = ?, generation = generation + 1 WHERE id = ?"));
-  st.bind_blob(1, df.data(), df.size() * sizeof(uint32_t));
+  st.bind_blob(1, blob.data(), blob.size());
   st.bind(2, n);
   st.bind(3, kb_id);
   return st.run();
@@ -327,6 +323,27 @@ Result<Filter> compile_filter(const std::vector<MetadataFilter>& filters, const 
     f.binds.push_back(json(access.groups).dump());
   }
   return f;
+}
+
+Result<std::vector<int64_t>> term_df(sql::Connection& c, int64_t kb_id, const std::vector<std::string>& terms) {
+  std::vector<int64_t> df(terms.size(), 0);
+  if (terms.empty()) return df;
+  // In the temp schema: one per connection, nothing persisted, no migration; it
+  // reads the FTS5 table's term index directly (no row is visited).
+  std::string v = "temp.retrieval_vocab_" + std::to_string(kb_id);
+  MOERAG_TRY(c.exec("CREATE VIRTUAL TABLE IF NOT EXISTS " + v + " USING fts5vocab(main, " + fts_table(kb_id) + ", row)"));
+  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT doc FROM " + v + " WHERE term = ?"));
+  for (size_t i = 0; i < terms.size(); ++i) {
+    st->bind(1, terms[i]);
+    auto row = st->step();
+    if (!row.ok()) {
+      st->reset();
+      return row.error();
+    }
+    if (*row) df[i] = st->col_int(0);
+    st->reset();
+  }
+  return df;
 }
 
 Result<std::vector<std::pair<int64_t, double>>> lexical(sql::Connection& c, int64_t kb_id, const std::string& match,

@@ -33,10 +33,11 @@ struct KbRow {
 Result<KbRow> find_kb(sql::Connection& c, const std::string& name);  ///< NOT_FOUND
 Result<KbRow> kb_by_id(sql::Connection& c, int64_t id);
 Result<int64_t> generation(sql::Connection& c, int64_t kb_id);
-/// The fitted document-frequency table (empty when unfitted).
-Result<std::vector<uint32_t>> fit_df(sql::Connection& c, int64_t kb_id);
-/// Stores a new fit and bumps the generation (call inside a transaction).
-Status set_fit(sql::Connection& c, int64_t kb_id, const std::vector<uint32_t>& df, int64_t n);
+/// The built-in embedder's stored fit: an LSA model blob, or (databases from before
+/// it) a uint32 document-frequency table; empty when unfitted.
+Result<std::string> fit_blob(sql::Connection& c, int64_t kb_id);
+/// Stores a new fit of `n` texts and bumps the generation (call inside a transaction).
+Status set_fit(sql::Connection& c, int64_t kb_id, const std::string& blob, int64_t n);
 Result<int64_t> bump_generation(sql::Connection& c, int64_t kb_id);
 
 /// Calls f(chunk_id, index_text) for every chunk of the KB, in id order.
@@ -70,6 +71,10 @@ struct Filter {
   std::vector<std::variant<std::string, double>> binds;
 };
 Result<Filter> compile_filter(const std::vector<MetadataFilter>& filters, const Access& access);
+
+/// Document frequency of each term in the KB's FTS5 index (0 when absent), read
+/// from a per-connection fts5vocab table.
+Result<std::vector<int64_t>> term_df(sql::Connection& c, int64_t kb_id, const std::vector<std::string>& terms);
 
 /// BM25 top-n (chunk id, -bm25: higher is better) for an FTS5 MATCH expression.
 Result<std::vector<std::pair<int64_t, double>>> lexical(sql::Connection& c, int64_t kb_id, const std::string& match,

@@ -175,3 +175,52 @@ TEST(Retriever, VectorIndexRebuiltWhenMissingOrStale) {
   auto r = open(dir);
   EXPECT_EQ(find(*r, "striped zebra", SearchMode::DENSE)[0].document_id, "z.txt");
 }
+
+TEST(Retriever, PrunedLexicalPlanKeepsTheExhaustiveTopK) {
+  TempDir dir;
+  auto db = sql::Database::open(dir.file("moerag.db"));
+  ASSERT_TRUE(db.ok());
+  RetrievalOptions exhaustive, pruned;
+  exhaustive.lexical_max_postings = 0;
+  pruned.lexical_max_postings = 40;
+  pruned.lexical_common_share = 0.05;
+  auto full = std::move(Retriever::create(*db, exhaustive)).value();
+  auto fast = std::move(Retriever::create(*db, pruned)).value();
+  ASSERT_TRUE(full->create_kb({0, "kb"}).ok());
+  // Every document has the common words; topic words are in 1/10 of them; each
+  // document has its own unique word, repeated by a few.
+  std::vector<DocumentInput> in;
+  for (int i = 0; i < 300; ++i) {
+    std::string t = "common words everywhere topic" + std::to_string(i % 10) + " unique" + std::to_string(i) +
+                    (i % 3 == 0 ? " unique" + std::to_string(i) : "") + " filler text number" + std::to_string(i % 7);
+    in.push_back(doc("d" + std::to_string(i) + ".txt", t));
+  }
+  ASSERT_TRUE(full->ingest("kb", in).ok());
+  auto run = [&](Retriever& r, const std::string& q) {
+    SearchRequest req;
+    req.kb = "kb";
+    req.query = q;
+    req.k = 10;
+    req.mode = SearchMode::LEXICAL;
+    auto res = r.search(req);
+    EXPECT_TRUE(res.ok());
+    return res.ok() ? ids(*res) : std::vector<std::string>{};
+  };
+  for (const char* q : {"common words topic3 unique42", "everywhere unique7 number3", "common topic5 unique55",
+                        "words everywhere unique120 unique33"}) {
+    auto a = run(*full, q), b = run(*fast, q);
+    ASSERT_FALSE(a.empty()) << q;
+    EXPECT_EQ(a.front(), b.front()) << q;
+  }
+  // Terms in every document weigh (almost) nothing: dropping them keeps the order;
+  // only the documents that matched nothing else (score ~0) are no longer listed.
+  auto prefix = [&](const std::string& q) {
+    auto a = run(*full, q), b = run(*fast, q);
+    ASSERT_FALSE(b.empty()) << q;
+    ASSERT_LE(b.size(), a.size()) << q;
+    EXPECT_EQ(std::vector<std::string>(a.begin(), a.begin() + b.size()), b) << q;
+  };
+  prefix("common words everywhere unique12 unique15");
+  prefix("common everywhere topic4");
+  EXPECT_EQ(run(*fast, "common words everywhere unique12 unique15").size(), 2u);
+}

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "retrieval/analyzer.h"
 #include "retrieval/chunker.h"
 #include "retrieval/hashed_embedder.h"
+#include "retrieval/lsa_embedder.h"
 #include "retrieval/parsers.h"
 
 using namespace moerag::retrieval;
@@ -161,4 +163,57 @@ TEST(HashedEmbedder, SimilarTextsAreCloser) {
   EXPECT_GT(dot(3, 4), dot(3, 2) + 0.2);
   EXPECT_EQ(dot(5, 5), 0.0);
   EXPECT_NE(e.id(), HashedEmbedder(384, std::vector<uint32_t>(HashedEmbedder::kBuckets, 1), 10).id());
+}
+
+TEST(Analyzer, PruneCommonTermsKeepsRareTermsWithinBudget) {
+  // df per term: two rare, two common, one absent.
+  std::vector<int64_t> df = {5, 9000, 40, 0, 60000};
+  EXPECT_EQ(prune_common_terms(df, 0, 0), (std::vector<size_t>{0, 1, 2, 3, 4}));   // exhaustive
+  EXPECT_EQ(prune_common_terms(df, 100000, 100), (std::vector<size_t>{0, 1, 2, 4}));  // within budget: absent only
+  EXPECT_EQ(prune_common_terms(df, 10000, 100), (std::vector<size_t>{0, 1, 2}));     // commonest dropped first
+  EXPECT_EQ(prune_common_terms(df, 1000, 100), (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(prune_common_terms(df, 1000, 10000), (std::vector<size_t>{0, 1, 2}));    // 9000 is not common enough
+  EXPECT_EQ(prune_common_terms({70000, 80000}, 10, 1), (std::vector<size_t>{0}));  // the rarest always stays
+  EXPECT_EQ(fts_match({"capital", "france"}), "\"capital\" OR \"france\"");
+  EXPECT_EQ(query_terms("What is the capital of France?", true), (std::vector<std::string>{"capital", "france"}));
+}
+
+TEST(LsaEmbedder, RanksAParaphraseAboveAnUnrelatedPassage) {
+  // Two topics of random word draws: "automobile" shares no feature with either
+  // passage, so only the latent part (co-occurrence) can connect it to the car one.
+  std::vector<std::string> corpus;
+  const std::vector<std::string> cars = {"car", "automobile", "engine", "wheel", "driver", "vehicle", "road", "garage",
+                                         "brake", "tyre", "motor", "parking"};
+  const std::vector<std::string> food = {"recipe", "oven", "bake", "flour", "sugar", "bread", "kitchen", "cake",
+                                         "butter", "dough", "salt", "dinner"};
+  std::mt19937 rng(5);
+  for (int i = 0; i < 300; ++i) {
+    const auto& topic = i % 2 ? cars : food;
+    std::string t;
+    for (int w = 0; w < 6; ++w) t += topic[rng() % topic.size()] + " ";
+    corpus.push_back(t);
+  }
+  auto blob = LsaEmbedder::fit(corpus, 12);
+  ASSERT_TRUE(LsaEmbedder::is_model(blob));
+  auto e = LsaEmbedder::load(blob);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  const size_t d = (*e)->dim();
+  EXPECT_EQ(d, 12u);
+  auto v = (*e)->embed({"automobile", "the driver parked the car by the garage", "a cake recipe with flour and sugar"});
+  ASSERT_TRUE(v.ok());
+  auto dot = [&](int a, int b) {
+    double s = 0;
+    for (size_t i = 0; i < d; ++i) s += (*v)[a * d + i] * (*v)[b * d + i];
+    return s;
+  };
+  EXPECT_NEAR(dot(1, 1), 1.0, 1e-4);
+  EXPECT_GT(dot(0, 1), dot(0, 2) + 0.15);
+  // The hashed embedder alone cannot tell them apart: no shared feature.
+  HashedEmbedder h(384, {}, 0);
+  auto hv = h.embed({"automobile", "the driver parked the car by the garage", "a cake recipe with flour and sugar"});
+  double h01 = 0, h02 = 0;
+  for (size_t i = 0; i < 384; ++i) h01 += (*hv)[i] * (*hv)[384 + i], h02 += (*hv)[i] * (*hv)[768 + i];
+  EXPECT_LT(std::abs(h01 - h02), 0.2);
+  EXPECT_FALSE(LsaEmbedder::load(blob.substr(0, blob.size() - 4)).ok());
+  EXPECT_NE((*e)->id(), (*LsaEmbedder::load(LsaEmbedder::fit({corpus.begin(), corpus.begin() + 20}, 12)))->id());
 }
