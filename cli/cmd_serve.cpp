@@ -1,6 +1,6 @@
 // `moerag serve`: assembles the modules from the settings (the composition root)
 // and runs the HTTP server until SIGINT/SIGTERM, then shuts down gracefully.
-#include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,14 +17,30 @@
 namespace moerag::cli {
 namespace {
 
-int run_serve(const SettingsFlags& flags) {
-  // Block the stop signals in every thread; one thread waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+// Self-pipe: the handler (whichever thread the kernel picks, including threads that
+// libraries started before main) only writes the signal number; a waiter thread
+// reads it and does the actual shutdown outside signal context.
+int g_signal_pipe[2] = {-1, -1};
+
+void on_stop_signal(int sig) {
+  unsigned char b = static_cast<unsigned char>(sig);
+  ssize_t n = write(g_signal_pipe[1], &b, 1);
+  (void)n;
+}
+
+void install_stop_handlers() {
+  if (pipe(g_signal_pipe) != 0) return;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
+
+int run_serve(const SettingsFlags& flags) {
+  install_stop_handlers();
 
   auto settings = flags.load();
   if (!settings) return 2;
@@ -50,9 +66,10 @@ int run_serve(const SettingsFlags& flags) {
   web::Server* srv = server->get();
   int grace = settings->server.shutdown_grace_s;
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (finished) return;
+    unsigned char sig = 0;
+    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
+    if (finished || sig == 0) return;
     log->info("received {}, stopping: no new connections, finishing in-flight requests (up to {} s)",
               sig == SIGINT ? "SIGINT" : "SIGTERM", grace);
     srv->stop();
@@ -65,7 +82,9 @@ int run_serve(const SettingsFlags& flags) {
   auto st = (*server)->serve();
   finished = true;
   // Wake the waiter if serve() ended without a signal.
-  pthread_kill(waiter.native_handle(), SIGTERM);
+  unsigned char zero = 0;
+  ssize_t woke = write(g_signal_pipe[1], &zero, 1);
+  (void)woke;
   waiter.join();
   server->reset();  // closes the listener and database handles before exit
   if (!st.ok()) return fail(st.error().message);

@@ -174,7 +174,7 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
   auto file_or_empty = [&](const std::string& k) -> Result<std::string> {
     std::string v = at(k).get<std::string>();
     if (!v.empty() && !std::filesystem::is_regular_file(v))
-      return bad(k + " = '" + v + "': no such file (give the path of a .gguf file, or leave empty; set by " + where(k) + ")");
+      return bad(k + " = '" + v + "': no such file (give an existing file, or leave empty; set by " + where(k) + ")");
     return v;
   };
 
@@ -207,6 +207,46 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
   MOERAG_ASSIGN_OR_RETURN(s.limits.burst, num_ge("limits.burst", 1));
 
   s.cors.allowed_origins = at("cors.allowed_origins").get<std::vector<std::string>>();
+
+  s.safety.enabled = at("safety.enabled").get<bool>();
+  s.safety.model_enabled = at("safety.model_enabled").get<bool>();
+  MOERAG_ASSIGN_OR_RETURN(s.safety.model_path, file_or_empty("safety.model_path"));
+  s.safety.rules_dir = at("safety.rules_dir").get<std::string>();
+  if (!s.safety.rules_dir.empty() && !std::filesystem::is_directory(s.safety.rules_dir))
+    return bad("safety.rules_dir = '" + s.safety.rules_dir + "': no such folder (set by " + where("safety.rules_dir") + ")");
+  for (const auto& t : at("safety.thresholds").get<std::vector<std::string>>()) {
+    auto eq = t.find('=');
+    char* end = nullptr;
+    double v = eq == std::string::npos ? -1 : std::strtod(t.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || eq == 0 || *end != '\0' || !(v > 0 && v < 1))
+      return bad("safety.thresholds entry '" + t + "' must look like CATEGORY=P with 0 < P < 1 (set by " +
+                 where("safety.thresholds") + ")");
+    s.safety.thresholds[t.substr(0, eq)] = static_cast<float>(v);
+  }
+  MOERAG_ASSIGN_OR_RETURN(s.safety.max_bytes, int_in("safety.max_bytes", 64, int64_t(1) << 30));
+  s.safety.redact_pii = at("safety.redact_pii").get<bool>();
+  s.safety.reversible_redaction = at("safety.reversible_redaction").get<bool>();
+  MOERAG_ASSIGN_OR_RETURN(s.safety.passage_policy, one_of("safety.passage_policy", {"drop", "neutralise"}));
+  s.safety.audit_store_text = at("safety.audit_store_text").get<bool>();
+
+  for (const auto& d : at("sql_assist.databases").get<std::vector<std::string>>()) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size())
+      return bad("sql_assist.databases entry '" + d + "' must look like NAME=PATH (set by " + where("sql_assist.databases") + ")");
+    std::string path = d.substr(eq + 1);
+    if (!std::filesystem::is_regular_file(path))
+      return bad("sql_assist.databases entry '" + d + "': no such file '" + path + "' (set by " + where("sql_assist.databases") + ")");
+    s.sql_assist.databases.emplace_back(d.substr(0, eq), path);
+  }
+  auto small_int = [&](const std::string& k, int64_t lo, int64_t hi) -> Result<int> {
+    MOERAG_ASSIGN_OR_RETURN(int64_t v, int_in(k, lo, hi));
+    return static_cast<int>(v);
+  };
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.max_rows, small_int("sql_assist.max_rows", 1, 1000000));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.time_limit_ms, small_int("sql_assist.time_limit_ms", 10, 600000));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.sample_values, small_int("sql_assist.sample_values", 0, 100));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.value_index_rows, small_int("sql_assist.value_index_rows", 0, 10000000));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.max_sql_bytes, small_int("sql_assist.max_sql_bytes", 64, 10000000));
 
   MOERAG_ASSIGN_OR_RETURN(s.model.path, file_or_empty("model.path"));
   MOERAG_ASSIGN_OR_RETURN(s.model.embed_path, file_or_empty("model.embed_path"));

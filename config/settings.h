@@ -44,6 +44,30 @@ struct CorsSettings {
   std::vector<std::string> allowed_origins;  ///< "*" allows any origin
 };
 
+/// `safety` section (mapped onto safety::SafetyOptions by the serve step).
+struct SafetySettings {
+  bool enabled = true;
+  bool model_enabled = true;
+  std::string model_path;                 ///< empty = embedded model
+  std::string rules_dir;                  ///< empty = embedded rules
+  std::map<std::string, float> thresholds;  ///< category -> probability in (0,1)
+  int64_t max_bytes = 0;
+  bool redact_pii = true;
+  bool reversible_redaction = false;
+  std::string passage_policy;             ///< drop|neutralise
+  bool audit_store_text = false;
+};
+
+/// `sql_assist` section.
+struct SqlAssistSettings {
+  std::vector<std::pair<std::string, std::string>> databases;  ///< (name, path), opened read-only
+  int max_rows = 0;
+  int time_limit_ms = 0;
+  int sample_values = 0;
+  int value_index_rows = 0;
+  int max_sql_bytes = 0;
+};
+
 /// `model` section.
 struct ModelSettings {
   std::string path;        ///< GGUF for generation; empty = none
@@ -60,6 +84,8 @@ struct Settings {
   AuthSettings auth;
   LimitSettings limits;
   CorsSettings cors;
+  SafetySettings safety;
+  SqlAssistSettings sql_assist;
   ModelSettings model;
   nlohmann::json raw;
 };

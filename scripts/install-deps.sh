@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config ccache git
   libfaiss-dev libopenblas-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev
   libsentencepiece-dev libre2-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev
   libicu-dev libgumbo-dev libpoppler-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev)
-test_pkgs=(chromium)
+test_pkgs=(chromium libclang-rt-14-dev)  # libFuzzer for the clang-only GGUF fuzz target
 
 want=("${build_pkgs[@]}")
 with_tests=0

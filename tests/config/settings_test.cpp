@@ -58,6 +58,13 @@ TEST(Settings, RejectsBadValuesWithOneClearLine) {
       {"", "model.device", "tpu", "model.device = 'tpu' is not allowed"},
       {"", "limits.burst", "0", "limits.burst = 0 must be >= 1"},
       {"", "nope.key", "1", "unknown setting 'nope.key'"},
+      {"", "safety.thresholds", "violence=1.5", "safety.thresholds entry 'violence=1.5' must look like CATEGORY=P"},
+      {"", "safety.thresholds", "violence", "must look like CATEGORY=P"},
+      {"", "safety.passage_policy", "ignore", "safety.passage_policy = 'ignore' is not allowed (allowed: drop|neutralise"},
+      {"", "safety.rules_dir", "/no/such/rules", "safety.rules_dir = '/no/such/rules': no such folder"},
+      {"", "sql_assist.databases", "shop", "sql_assist.databases entry 'shop' must look like NAME=PATH"},
+      {"", "sql_assist.databases", "shop=/no/such.sqlite", "no such file '/no/such.sqlite'"},
+      {"", "sql_assist.max_rows", "0", "sql_assist.max_rows = 0 is out of range"},
       {"", "server", "1", "unknown setting 'server'"},
       {"{\"server\": {\"prot\": 1}}", "", "", "unknown key 'server.prot'"},
       {"{\"server\": {\"port\": \"80\"}}", "", "", "server.port = '80' has the wrong type (allowed: an integer"},
@@ -98,4 +105,9 @@ TEST(Settings, ListsParseFromCommaText) {
   ASSERT_EQ(s->cors.allowed_origins.size(), 2u);
   EXPECT_EQ(s->cors.allowed_origins[1], "https://b.example");
   EXPECT_EQ(config::env_name("server.max_body_bytes"), "MOERAG_SERVER_MAX_BODY_BYTES");
+  o.overrides.push_back({"safety.thresholds", "violence=0.8,self_harm=0.3", "test"});
+  s = config::load(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_FLOAT_EQ(s->safety.thresholds.at("violence"), 0.8f);
+  EXPECT_FLOAT_EQ(s->safety.thresholds.at("self_harm"), 0.3f);
 }

@@ -58,7 +58,9 @@ TEST(SqlSecurity, EveryAttackFailsClearlyAndChangesNothing) {
     if (c.contains("expect"))
       EXPECT_NE(resp.error().message.find(c["expect"].get<std::string>()), std::string::npos)
           << name << ": " << resp.error().message;
-    EXPECT_LT(ms, o.time_limit_ms + 1500) << name;
+    // Bounded, not instant: a runaway query (CTE bomb, huge cross join) would take
+    // minutes; the slack absorbs a loaded 2-core CI machine.
+    EXPECT_LT(ms, o.time_limit_ms + 10000) << name;
   }
   EXPECT_EQ(sha256_hex(file_bytes(path)), before);
   EXPECT_FALSE(std::filesystem::exists(path + "-journal"));
