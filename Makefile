@@ -8,12 +8,8 @@ ARGS ?=
 
 .PHONY: run test build deps test-deps clean
 
-# The demo knowledge base (docs/ + the COVID FAQ) is loaded on the first start; the
-# flag is passed only once the build knows the demo.enabled setting.
-DEMO_FLAGS = $(shell ./$(BUILD)/moerag config defaults 2>/dev/null | grep -q '"demo"' && echo --set demo.enabled=true)
-
 run: deps build
-	./$(BUILD)/moerag serve $(DEMO_FLAGS) $(ARGS)
+	./$(BUILD)/moerag serve --set demo.enabled=true $(ARGS)
 
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
