@@ -160,7 +160,7 @@ void add_kb(CLI::App& app) {
   create->add_option("name", spec->name, "Name: letters, digits, _ . -")->required();
   create->add_option("--description", spec->description, "What it holds");
   create->add_option("--lexical-weight", spec->lexical_weight, "Weight of BM25 in fusion (default 1)");
-  create->add_option("--dense-weight", spec->dense_weight, "Weight of vectors in fusion (default 0.5)");
+  create->add_option("--dense-weight", spec->dense_weight, "Weight of vectors in fusion (default 0.2)");
   flags->add_to(create, false);
   on_run(create, [flags, spec] {
     auto s = flags->load();
@@ -194,7 +194,7 @@ struct EvalArgs {
   int query_offset = 0;
   bool tune = false;
   int threads = 0;
-  double lexical_weight = 1.0, dense_weight = 0.5;
+  double lexical_weight = 1.0, dense_weight = 0.2;
   int rrf_k = 0;
 };
 
@@ -313,7 +313,7 @@ void add_eval(CLI::App& app) {
   cmd->add_flag("--tune", a->tune, "Also print Recall@5/MRR@10 of fusion over a grid of --rrf-k and --dense-weight");
   cmd->add_option("--threads", a->threads, "Concurrent searches (default: all cores)");
   cmd->add_option("--lexical-weight", a->lexical_weight, "Weight of BM25 in hybrid fusion (default 1)");
-  cmd->add_option("--dense-weight", a->dense_weight, "Weight of vectors in hybrid fusion (default 0.5)");
+  cmd->add_option("--dense-weight", a->dense_weight, "Weight of vectors in hybrid fusion (default 0.2)");
   cmd->add_option("--rrf-k", a->rrf_k, "Reciprocal-rank fusion constant (default retrieval.rrf_k)");
   flags->add_to(cmd, false);
   cmd->add_option("--embed-model", flags->embed_model, "GGUF embedding model (model.embed_path)");

@@ -28,7 +28,7 @@ struct RetrievalOptions {
   int candidates = 100;               ///< passages taken from each list before fusion
   int64_t lexical_max_postings = 8000;///< BM25 plan: drop the commonest query terms while their summed df exceeds this (0 = exhaustive)
   double lexical_common_share = 0.01; ///< ... but only terms in more than this share of the KB's chunks
-  int rrf_k = 5;                      ///< reciprocal-rank fusion constant: score = w / (rrf_k + rank); 5 measured best
+  int rrf_k = 20;                     ///< reciprocal-rank fusion constant: score = w / (rrf_k + rank); tuned on SQuAD dev queries 1-2000
   int64_t max_file_bytes = 64ll << 20;///< larger files are refused with TOO_LARGE
   int snippet_chars = 240;            ///< approximate snippet length in characters
 };
@@ -39,7 +39,7 @@ struct KnowledgeBase {
   std::string name;             ///< unique; [A-Za-z0-9_.-], 1..64 chars
   std::string description;
   double lexical_weight = 1.0;  ///< weight of the BM25 list in fusion
-  double dense_weight = 0.5;    ///< weight of the vector list in fusion (built-in embedder: 0.5 measured best)
+  double dense_weight = 0.2;    ///< weight of the vector list in fusion (built-in LSA embedder: 0.2 tuned with rrf_k 20)
   int64_t n_documents = 0;
   int64_t n_chunks = 0;
   std::string created_at;       ///< UTC, "YYYY-MM-DD HH:MM:SS"

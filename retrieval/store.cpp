@@ -331,8 +331,13 @@ Result<std::vector<int64_t>> term_df(sql::Connection& c, int64_t kb_id, const st
   // In the temp schema: one per connection, nothing persisted, no migration; it
   // reads the FTS5 table's term index directly (no row is visited).
   std::string v = "temp.retrieval_vocab_" + std::to_string(kb_id);
-  MOERAG_TRY(c.exec("CREATE VIRTUAL TABLE IF NOT EXISTS " + v + " USING fts5vocab(main, " + fts_table(kb_id) + ", row)"));
-  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT doc FROM " + v + " WHERE term = ?"));
+  std::string q = "SELECT doc FROM " + v + " WHERE term = ?";
+  auto prepared = c.cached(q);
+  if (!prepared.ok()) {  // first use on this connection
+    MOERAG_TRY(c.exec("CREATE VIRTUAL TABLE IF NOT EXISTS " + v + " USING fts5vocab(main, " + fts_table(kb_id) + ", row)"));
+    prepared = c.cached(q);
+  }
+  MOERAG_ASSIGN_OR_RETURN(auto* st, std::move(prepared));
   for (size_t i = 0; i < terms.size(); ++i) {
     st->bind(1, terms[i]);
     auto row = st->step();
