@@ -19,6 +19,9 @@ void SettingsFlags::add_to(CLI::App* cmd, bool server_flags) {
   cmd->add_option("-m,--model", model, "GGUF model for generation (model.path)");
   cmd->add_option("--embed-model", embed_model, "GGUF embedding model (model.embed_path)");
   cmd->add_option("--device", device, "auto|cpu|cuda (model.device)");
+  cmd->add_option("--chat-template", chat_template,
+                  "Chat template overriding the one detected from the model: chatml|llama2|mistral|llama3|deepseek2|"
+                  "deepseek3 (engine.chat_template)");
 }
 
 std::unique_ptr<config::Settings> SettingsFlags::load() const {
@@ -41,6 +44,7 @@ std::unique_ptr<config::Settings> SettingsFlags::load() const {
   add("model.path", model, "--model");
   add("model.embed_path", embed_model, "--embed-model");
   add("model.device", device, "--device");
+  add("engine.chat_template", chat_template, "--chat-template");
   add("log.level", log_level, "--log-level");
   if (log_json) o.overrides.push_back({"log.json", "true", "--log-json"});
   auto s = config::load(o);

@@ -16,7 +16,7 @@ namespace moerag::cli {
 struct SettingsFlags {
   std::string config_path;
   std::vector<std::string> sets;
-  std::string host, port, data_dir, model, embed_model, device, log_level;
+  std::string host, port, data_dir, model, embed_model, device, chat_template, log_level;
   bool log_json = false;
 
   /// Adds the flags to `cmd`; `server_flags` adds --host/--port/--model/... too.

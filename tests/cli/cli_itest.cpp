@@ -48,6 +48,9 @@ TEST(Cli, ConfigCheckAndDefaults) {
   auto j = nlohmann::json::parse(ok.output, nullptr, false);
   ASSERT_TRUE(j.is_object()) << ok.output;
   EXPECT_EQ(j["server"]["port"], 9123);
+  auto t = run_command(moerag_binary() + " config check --print --chat-template llama3 2>/dev/null");
+  ASSERT_EQ(t.exit_code, 0) << t.output;
+  EXPECT_EQ(nlohmann::json::parse(t.output)["engine"]["chat_template"], "llama3");
   auto d = run_command(moerag_binary() + " config defaults");
   EXPECT_EQ(d.exit_code, 0);
   EXPECT_NE(d.output.find("\"port\": 8080"), std::string::npos);
