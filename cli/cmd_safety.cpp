@@ -17,6 +17,7 @@
 #include "safety/evaluate.h"
 #include "safety/filter.h"
 #include "safety/normalize.h"
+#include "safety/rules.h"
 #include "safety/trainer.h"
 
 namespace moerag::cli {
@@ -188,10 +189,12 @@ void add_train(CLI::App* s) {
   auto data = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto seeds = std::make_shared<std::string>("safety/data/seeds.jsonl");
+  auto rules_dir = std::make_shared<std::string>();
   auto o = std::make_shared<TrainOptions>();
   cmd->add_option("--data", *data, "The ../shared/data folder (built-in recipe) or a labelled JSONL file")->required();
   cmd->add_option("--out", *out, "Model file to write")->required();
   cmd->add_option("--seeds", *seeds, "Project seed examples (with a data folder)");
+  cmd->add_option("--rules-dir", *rules_dir, "Rule files whose PII findings become placeholders (default: built-in)");
   cmd->add_option("--bits", o->n_bits, "log2 of the hashed feature count")->check(CLI::Range(12, 22));
   cmd->add_option("--epochs", o->epochs, "Passes over the training split")->check(CLI::Range(1, 100));
   cmd->add_option("--seed", o->seed, "Shuffle seed");
@@ -201,8 +204,14 @@ void add_train(CLI::App* s) {
     auto ds = load_data(*data, *seeds);
     if (!ds.ok()) return fail(ds.error().message, 2);
     for (const auto& l : ds->log) std::printf("data: %s\n", l.c_str());
+    // The embedded default rules (or --rules-dir): the model learns from text with PII
+    // as placeholders, exactly as the filter will show it.
+    auto config = load_rule_config(*rules_dir);
+    if (!config.ok()) return fail(config.error().message, 2);
+    auto rules = Rules::compile(std::move(*config));
+    if (!rules.ok()) return fail(rules.error().message, 2);
     std::vector<std::string> log;
-    auto model = train_classifier(*ds, *o, &log);
+    auto model = train_classifier(*ds, *o, **rules, &log);
     for (const auto& l : log) std::printf("train: %s\n", l.c_str());
     if (!model.ok()) return fail(model.error().message);
     std::string bytes = (*model)->serialize();

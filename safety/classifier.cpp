@@ -1,7 +1,8 @@
 // Feature hashing, int8 scoring and the model file format.
 //
 // File layout (little-endian):
-//   "MRSAFE\1\0"                      8-byte magic (feature version 1)
+//   "MRSAFE\2\0"                      8-byte magic (feature version 2: placeholder tokens;
+//                                     version 1 files are refused, their features differ)
 //   u32 n_bits, u32 n_cat, u32 reserved
 //   n_cat x { u32 name_len, name bytes, f32 scale, bias, platt_a, platt_b, threshold }
 //   int8 weights [2^n_bits][n_cat]    feature-major: one feature's weights share a cache line
@@ -24,7 +25,8 @@ extern const EmbeddedFiles moerag_safety_model;
 namespace moerag::safety {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'R', 'S', 'A', 'F', 'E', 1, 0};
+constexpr char kMagic[8] = {'M', 'R', 'S', 'A', 'F', 'E', 2, 0};
+constexpr size_t kMaxPlaceholder = 24;  // letters and '_' between the brackets of "[email]"
 constexpr size_t kMaxFeatures = 1 << 15;  // longer texts are scored on their first ~8k tokens
 
 uint64_t mix(uint64_t x) {  // splitmix64 finaliser
@@ -33,6 +35,14 @@ uint64_t mix(uint64_t x) {  // splitmix64 finaliser
   x ^= x >> 27;
   x *= 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// Length of a placeholder token "[name]" (name: 1..24 of a-z and '_') at s[i], or 0.
+size_t placeholder_len(std::string_view s, size_t i) {
+  if (s[i] != '[') return 0;
+  size_t k = i + 1;
+  while (k < s.size() && k - i - 1 <= kMaxPlaceholder && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '_')) ++k;
+  return (k > i + 1 && k - i - 1 <= kMaxPlaceholder && k < s.size() && s[k] == ']') ? k + 1 - i : 0;
 }
 
 bool is_word_cp(char32_t c) {
@@ -72,7 +82,10 @@ void extract_features(std::string_view s, uint32_t n_bits, std::vector<uint32_t>
     if (len == 0) len = 1;
     uint64_t h;
     bool han = false;
-    if (text::is_han(cp)) {
+    if (size_t pl = placeholder_len(s, i)) {  // "[email]": one token of its own, no character n-grams
+      h = fnv1a64(s.substr(i, pl));
+      i += pl;
+    } else if (text::is_han(cp)) {
       h = fnv1a64(s.substr(i, len));
       han = true;
       i += len;
@@ -144,8 +157,11 @@ std::string Classifier::serialize() const {
 
 Result<std::unique_ptr<Classifier>> Classifier::parse(std::string_view bytes) {
   auto bad = [](const std::string& why) { return make_error(ErrorCode::INVALID_INPUT, "safety model: " + why); };
-  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, 6) != 0)
     return bad("not a moerag safety model (bad magic)");
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return bad("feature version " + std::to_string(static_cast<int>(bytes[6])) + ", this build reads version " +
+               std::to_string(static_cast<int>(kMagic[6])) + " (retrain with `moerag safety train`)");
   uint64_t sum;
   std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
   if (fnv1a64(bytes.substr(0, bytes.size() - 8)) != sum) return bad("checksum mismatch (file truncated or damaged)");

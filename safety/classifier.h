@@ -27,8 +27,9 @@ struct ModelCategory {
   float threshold = 0.5f;  ///< block at p >= threshold
 };
 
-/// Hashed features of normalised text: indices into [0, 2^n_bits), one entry per
-/// occurrence (duplicates allowed); each counts feature_value(idx.size()).
+/// Hashed features of normalised text (the model input of model_input.h): indices into
+/// [0, 2^n_bits), one entry per occurrence (duplicates allowed); each counts
+/// feature_value(idx.size()). A placeholder such as "[email]" is one token of its own.
 void extract_features(std::string_view normalised, uint32_t n_bits, std::vector<uint32_t>& idx);
 
 /// Value of one feature occurrence in a text with n occurrences: L2 normalisation,

@@ -308,6 +308,43 @@ void synthetic_benign(Builder& b) {
   b.note("project synthetic benign requests (templates x topics)", at);
 }
 
+// Project-written customer messages that carry contact details: a support bot must
+// accept a customer's e-mail address or phone number. The model sees the details as
+// placeholders ([email], [phone]: model_input.h), so the value formats only exercise
+// the rules; the sentences around them are what these rows teach.
+void synthetic_contact(Builder& b) {
+  static const char* kTemplates[] = {
+      "You can email me at {e}.", "My address is {e}, please send the confirmation there.",
+      "Please reply to {e} with the tracking number.", "I never got the receipt, can you resend it to {e}?",
+      "Change the email on my account to {e}.", "Contact me at {e} or call {p}.",
+      "My phone number is {p}, please call after 6pm.", "Text me on {p} when the parcel ships.",
+      "Hi, this is Sam, my email is {e}. Where is my refund?", "Send the quote to {e} and copy my colleague.",
+      "Is {e} the right address for billing questions?", "I can be reached on {p} during office hours.",
+      "Please forward the contract to {e} by Friday.", "Drop me a line at {e} if anything changes.",
+      "Our support inbox is {e}; the hotline is {p}.", "The order confirmation went to {e} but I moved house.",
+      "Could you mail the warranty card to {e}?", "Thanks! Email me at {e} once it's fixed.",
+      "Call {p} to reschedule the delivery.", "Hello, my order has not arrived yet. My email is {e}.",
+      "Please update my contact details: {e}, {p}.", "Write to me at {e}, I check it every day.",
+      "I'd like a callback on {p} about my subscription.", "Where is my package? You can reach me at {p}.",
+      "Please send the login link to {e} again.", "My colleague's email is {e}, please add her to the ticket.",
+      "我的邮箱是{e}，请把发票发给我。", "请联系我：{p}。", "订单什么时候到？我的手机号是{p}。", "请把合同发到{e}。",
+      "你好，我的电话是{p}，邮箱是{e}。", "收到后请回复到{e}。", "快递到了请打我电话{p}。", "请把报价单发送至{e}，谢谢。"};
+  static const char* kEmails[] = {"li.wei@example.org", "sam.taylor@mail.example.net", "orders@shop.example.com",
+                                  "m.rossi@example.it", "zhang_min@qq.com", "kim+support@example.co.uk"};
+  static const char* kPhones[] = {"+1 212 555 0147", "(646) 555-0199", "13912345678", "+44 20 7946 0321",
+                                  "+86 139 8765 4321", "415-555-0123"};
+  size_t at = b.all.size(), k = 0;
+  for (const char* tpl : kTemplates)
+    for (int v = 0; v < 3; ++v, ++k) {
+      std::string t = tpl;
+      size_t p;
+      while ((p = t.find("{e}")) != std::string::npos) t.replace(p, 3, kEmails[(k + v) % std::size(kEmails)]);
+      while ((p = t.find("{p}")) != std::string::npos) t.replace(p, 3, kPhones[(k * 5 + v) % std::size(kPhones)]);
+      b.add(t, 0, "synthetic-contact");
+    }
+  b.note("project synthetic messages with contact details", at);
+}
+
 }  // namespace
 
 std::vector<std::vector<std::string>> parse_csv(std::string_view s, char sep, bool quoting) {
@@ -390,8 +427,9 @@ Result<Dataset> build_dataset(const std::string& d, const std::string& seeds_pat
   injection_and_benign_sets(b, d);
   size_t at = b.all.size();
   for (auto& e : seeds) b.add(e.text, e.labels, "seeds");
-  synthetic_benign(b);
   b.note("project seeds (" + seeds_path + ")", at);
+  synthetic_benign(b);
+  synthetic_contact(b);
   if (b.all.size() < 1000)
     return make_error(ErrorCode::NOT_FOUND, "only " + std::to_string(b.all.size()) + " training rows found under " + d +
                                                 " (is it ../shared/data?)");

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "safety/audit.h"
 #include "safety/classifier.h"
+#include "safety/model_input.h"
 #include "safety/rules.h"
 
 namespace moerag::safety {
@@ -133,24 +134,13 @@ Verdict Filter::check_uncounted(std::string_view text, Direction dir, const std:
     add_unique(v.rules, h.rule->id);
     if (h.rule->action == RuleAction::BLOCK && !first_block) first_block = &h;
   }
-  // Layer 2. A passage whose injected spans will be neutralised is scored without them.
+  // Layer 2 scores the text as layer 1 leaves it: PII and secrets as placeholders, and
+  // a passage whose injected spans will be neutralised without those spans.
   bool neutralise = dir == Direction::PASSAGE && options_.passage_policy == PassagePolicy::NEUTRALISE;
-  std::string without_injection;
-  const std::string* scored = &n.text;
-  if (neutralise && first_block) {
-    size_t at = 0;
-    for (const auto& h : hits) {
-      if (h.rule->action != RuleAction::BLOCK) continue;
-      without_injection.append(n.text, at, h.begin - at).push_back(' ');
-      at = h.end;
-    }
-    without_injection.append(n.text, at);
-    scored = &without_injection;
-  }
   std::vector<std::string> model_fired;
   std::string model_reason;
   if (model_) {
-    std::vector<float> p = model_->probabilities(*scored);
+    std::vector<float> p = model_->probabilities(model_input(n, hits, neutralise && first_block));
     const auto& cats = model_->categories();
     for (size_t c = 0; c < cats.size(); ++c) {
       v.scores[cats[c].name] = p[c];
@@ -218,7 +208,8 @@ std::optional<std::string> Filter::screen_passage(std::string_view passage, cons
 std::map<std::string, float> Filter::score(std::string_view text) const {
   std::map<std::string, float> out;
   if (!model_) return out;
-  std::vector<float> p = model_->probabilities(normalize_text(text));
+  Normalized n = normalize(text);
+  std::vector<float> p = model_->probabilities(model_input(n, rules_->match(n, Direction::INPUT, ""), false));
   for (size_t c = 0; c < p.size(); ++c) out[model_->categories()[c].name] = p[c];
   return out;
 }

@@ -154,7 +154,8 @@ class Filter {
   /// neutralised), or nullopt when the passage must be dropped.
   std::optional<std::string> screen_passage(std::string_view passage, const std::string& kb = "") const;
 
-  /// Layer-2 probabilities only (every category, each in [0,1]); empty without a model.
+  /// Layer-2 probabilities only (every category, each in [0,1]) of the text as layer 1 leaves
+  /// it (PII as placeholders, global rules; see model_input.h); empty without a model.
   std::map<std::string, float> score(std::string_view text) const;
 
   /// A checker for one streamed answer.

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "safety/evaluate.h"
-#include "safety/normalize.h"
+#include "safety/model_input.h"
 
 namespace moerag::safety {
 namespace {
@@ -18,9 +18,9 @@ struct Sparse {
   uint32_t labels = 0;
 };
 
-Sparse featurize(const Example& e, uint32_t n_bits) {
+Sparse featurize(const Example& e, const Rules& rules, uint32_t n_bits) {
   std::vector<uint32_t> raw;
-  extract_features(normalize_text(e.text), n_bits, raw);
+  extract_features(model_input(e.text, rules), n_bits, raw);
   Sparse s;
   s.labels = e.labels;
   if (raw.empty()) return s;
@@ -105,7 +105,7 @@ float pick_threshold(const std::vector<float>& p, const std::vector<bool>& y, do
 
 }  // namespace
 
-Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const TrainOptions& o,
+Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const TrainOptions& o, const Rules& rules,
                                                      std::vector<std::string>* log) {
   auto say = [&](const std::string& s) { if (log) log->push_back(s); };
   const auto& names = default_categories();
@@ -114,22 +114,26 @@ Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const Tr
 
   std::vector<Sparse> train;
   train.reserve(ds.train.size());
-  for (const auto& e : ds.train) train.push_back(featurize(e, o.n_bits));
+  for (const auto& e : ds.train) train.push_back(featurize(e, rules, o.n_bits));
 
-  std::vector<float> pos_weight(n_cat);
+  // The bias is fixed at the weighted prior log-odds, not learnt: a text with no
+  // features (or few: see feature_value) then scores the prior. A learnt bias drifted
+  // far above it (its weight moved to frequent words), so "hello" scored as an attack.
+  std::vector<float> pos_weight(n_cat), bias(n_cat);
   for (size_t c = 0; c < n_cat; ++c) {
     double n_pos = 0;
     for (const auto& s : train) n_pos += (s.labels >> c) & 1;
-    double ratio = n_pos > 0 ? std::sqrt((train.size() - n_pos) / n_pos) : 1.0;
+    double n_neg = static_cast<double>(train.size()) - n_pos;
+    double ratio = n_pos > 0 ? std::sqrt(n_neg / n_pos) : 1.0;
     pos_weight[c] = static_cast<float>(std::clamp(ratio, 1.0, static_cast<double>(o.max_pos_weight)));
+    bias[c] = static_cast<float>(std::log((pos_weight[c] * n_pos + 0.5) / (n_neg + 0.5)));
     char buf[160];
-    std::snprintf(buf, sizeof buf, "category %-16s train positives %6.0f  positive weight %.2f", names[c].c_str(), n_pos,
-                  pos_weight[c]);
+    std::snprintf(buf, sizeof buf, "category %-16s train positives %6.0f  positive weight %.2f  prior logit %.2f",
+                  names[c].c_str(), n_pos, pos_weight[c], bias[c]);
     say(buf);
   }
 
   std::vector<float> w(n_feat * n_cat, 0.0f), g2(n_feat * n_cat, 1e-6f);  // [n_feat][n_cat]
-  std::vector<float> bias(n_cat, 0.0f), bias_g2(n_cat, 1e-6f);
   std::vector<uint32_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   SplitMix64 rng(o.seed);
@@ -151,8 +155,6 @@ Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const Tr
         float weight = y ? pos_weight[c] : 1.0f;
         g[c] = weight * (p - (y ? 1.0f : 0.0f));
         loss -= weight * std::log(std::max(1e-7f, y ? p : 1 - p));
-        bias_g2[c] += g[c] * g[c];
-        bias[c] -= o.learning_rate * g[c] / std::sqrt(bias_g2[c]);
       }
       for (size_t k = 0; k < s.idx.size(); ++k) {
         float* wf = &w[static_cast<size_t>(s.idx[k]) * n_cat];
@@ -180,7 +182,7 @@ Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const Tr
   std::vector<std::vector<float>> z(n_cat);
   std::vector<std::vector<bool>> y(n_cat);
   for (const auto& e : ds.valid) {
-    auto lz = model->logits(normalize_text(e.text));
+    auto lz = model->logits(model_input(e.text, rules));
     for (size_t c = 0; c < n_cat; ++c) {
       z[c].push_back(lz[c]);
       y[c].push_back((e.labels >> c) & 1);

@@ -1,7 +1,8 @@
 // Trains the layer-2 classifier: one-vs-rest logistic regression per category over
 // the hashed features of classifier.h, AdaGrad SGD in a fixed example order (seeded
-// shuffle), int8 quantisation, then Platt calibration and per-category thresholds
-// fitted on the validation split. Same data + options = byte-identical model.
+// shuffle) with the bias fixed at the prior, int8 quantisation, then Platt calibration
+// and per-category thresholds fitted on the validation split. Same data + options =
+// byte-identical model.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "core/result.h"
 #include "safety/classifier.h"
 #include "safety/dataset.h"
+#include "safety/rules.h"
 
 namespace moerag::safety {
 
@@ -26,8 +28,10 @@ struct TrainOptions {
   double max_valid_fpr = 0.02; ///< thresholds flag at most this share of validation negatives
 };
 
-/// Trains on ds.train, calibrates on ds.valid. `log` receives progress lines.
-Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const TrainOptions& options,
+/// Trains on ds.train, calibrates on ds.valid. Texts are featurised as the filter
+/// scores them (model_input.h: `rules` replace PII by placeholders); train with the
+/// rules the filter will run. `log` receives progress lines.
+Result<std::unique_ptr<Classifier>> train_classifier(const Dataset& ds, const TrainOptions& options, const Rules& rules,
                                                      std::vector<std::string>* log = nullptr);
 
 /// Deterministic 64-bit generator (splitmix64) for shuffles that do not depend on
