@@ -157,7 +157,11 @@ TEST_F(EngineTest, ConcurrentRequestsEqualSoloRuns) {
 
 TEST_F(EngineTest, CancelAndDeadlineFreeBlocks) {
   auto engine = open();
-  auto letters = *Grammar::parse("root ::= [a-z]+");  // no EOS before max_tokens
+  // At least 1000 letters: the grammar cannot end (no EOS) before max_tokens, so the
+  // only ways out are the cancel and the deadline under test.
+  std::string at_least = "root ::=";
+  for (int i = 0; i < 1000; ++i) at_least += " [a-z]";
+  auto letters = *Grammar::parse(at_least + " [a-z]*");
   CancelHandle cancel;
   GenerateRequest long_one = request(1, 200);
   long_one.grammar = letters;
