@@ -161,7 +161,7 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r) {
                     spec.name = (*body)["name"];
                     spec.description = body->value("description", "");
                     spec.lexical_weight = body->value("lexical_weight", 1.0);
-                    spec.dense_weight = body->value("dense_weight", 0.5);
+                    spec.dense_weight = body->value("dense_weight", KnowledgeBase{}.dense_weight);
                     auto k = r->create_kb(spec);
                     if (!k.ok()) return c.fail(k.error());
                     c.send(kb_json(*k), 201);
