@@ -9,6 +9,7 @@
 
 #include "apps/sql_assist/sql_assist.h"
 #include "cli/command.h"
+#include "web/routes_sql.h"
 
 namespace moerag::cli {
 namespace {
@@ -16,21 +17,11 @@ namespace {
 using nlohmann::json;
 using namespace moerag::sql_assist;
 
-json cell_json(const Cell& c) {
-  switch (c.kind) {
-    case Cell::Kind::NUL: return nullptr;
-    case Cell::Kind::INTEGER: return c.i;
-    case Cell::Kind::REAL: return c.d;
-    case Cell::Kind::TEXT: return c.s;
-  }
-  return nullptr;
-}
-
 void print_table(const QueryResponse& r) {
   for (size_t i = 0; i < r.columns.size(); ++i) std::cout << (i ? "\t" : "") << r.columns[i];
   std::cout << "\n";
   for (const auto& row : r.rows) {
-    for (size_t i = 0; i < row.size(); ++i) std::cout << (i ? "\t" : "") << cell_json(row[i]).dump();
+    for (size_t i = 0; i < row.size(); ++i) std::cout << (i ? "\t" : "") << web::sql_cell_json(row[i]).dump();
     std::cout << "\n";
   }
   if (r.truncated) std::cout << "(more rows were cut at the row limit)\n";
@@ -66,19 +57,7 @@ RegisterCommand reg_sql(45, [](CLI::App& app) {
     auto r = (*assistant)->query({clean, a->question, a->sql, !a->no_execute});
     if (!r.ok()) return fail(r.error().message);
     if (a->as_json) {
-      json rows = json::array();
-      for (const auto& row : r->rows) {
-        json jr = json::array();
-        for (const auto& c : row) jr.push_back(cell_json(c));
-        rows.push_back(jr);
-      }
-      json links = json::array();
-      for (const auto& l : r->links)
-        links.push_back({{"phrase", l.phrase}, {"kind", l.kind}, {"table", l.table}, {"column", l.column},
-                         {"value", l.value}, {"score", l.score}});
-      std::cout << json{{"sql", r->sql}, {"explanation", r->explanation}, {"declined", r->declined},
-                        {"generator", r->generator}, {"columns", r->columns}, {"rows", rows},
-                        {"truncated", r->truncated}, {"links", links}}.dump(2) << "\n";
+      std::cout << web::sql_response_json(*r).dump(2) << "\n";
       return r->declined ? 1 : 0;
     }
     if (r->declined) {

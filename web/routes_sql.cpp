@@ -11,32 +11,6 @@ namespace {
 
 using namespace moerag::sql_assist;
 
-json cell_json(const Cell& c) {
-  switch (c.kind) {
-    case Cell::Kind::NUL: return nullptr;
-    case Cell::Kind::INTEGER: return c.i;
-    case Cell::Kind::REAL: return c.d;
-    case Cell::Kind::TEXT: return c.s;
-  }
-  return nullptr;
-}
-
-json response_json(const QueryResponse& r) {
-  json rows = json::array();
-  for (const auto& row : r.rows) {
-    json jr = json::array();
-    for (const auto& c : row) jr.push_back(cell_json(c));
-    rows.push_back(std::move(jr));
-  }
-  json links = json::array();
-  for (const auto& l : r.links)
-    links.push_back({{"phrase", l.phrase}, {"kind", l.kind}, {"table", l.table}, {"column", l.column},
-                     {"value", l.value}, {"score", l.score}});
-  return {{"sql", r.sql.empty() ? json(nullptr) : json(r.sql)}, {"explanation", r.explanation},
-          {"generator", r.generator}, {"declined", r.declined}, {"executed", r.executed}, {"columns", r.columns},
-          {"rows", rows}, {"truncated", r.truncated}, {"links", links}, {"elapsed_ms", r.elapsed_ms}};
-}
-
 json schema_json(const SchemaInfo& s) {
   json tables = json::array();
   for (const auto& t : s.tables) {
@@ -94,7 +68,7 @@ void add_query_route(Router& router, std::shared_ptr<Assistant> a) {
                 r.execute = body->value("execute", true);
                 auto resp = a->query(r);
                 if (!resp.ok()) return c.fail(resp.error());
-                c.send(response_json(*resp));
+                c.send(sql_response_json(*resp));
               }});
 }
 
@@ -193,6 +167,32 @@ RouteSet sql_routes(std::shared_ptr<Assistant> assistant) {
     add_database_routes(s.router, assistant);
     add_annotation_routes(s.router, assistant);
   };
+}
+
+json sql_cell_json(const sql_assist::Cell& c) {
+  switch (c.kind) {
+    case sql_assist::Cell::Kind::NUL: return nullptr;
+    case sql_assist::Cell::Kind::INTEGER: return c.i;
+    case sql_assist::Cell::Kind::REAL: return c.d;
+    case sql_assist::Cell::Kind::TEXT: return c.s;
+  }
+  return nullptr;
+}
+
+json sql_response_json(const sql_assist::QueryResponse& r) {
+  json rows = json::array();
+  for (const auto& row : r.rows) {
+    json jr = json::array();
+    for (const auto& c : row) jr.push_back(sql_cell_json(c));
+    rows.push_back(std::move(jr));
+  }
+  json links = json::array();
+  for (const auto& l : r.links)
+    links.push_back({{"phrase", l.phrase}, {"kind", l.kind}, {"table", l.table}, {"column", l.column},
+                     {"value", l.value}, {"score", l.score}});
+  return {{"sql", r.sql.empty() ? json(nullptr) : json(r.sql)}, {"explanation", r.explanation},
+          {"generator", r.generator}, {"declined", r.declined}, {"executed", r.executed}, {"columns", r.columns},
+          {"rows", rows}, {"truncated", r.truncated}, {"links", links}, {"elapsed_ms", r.elapsed_ms}};
 }
 
 }  // namespace moerag::web

@@ -4,10 +4,14 @@
 
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "web/server.h"
 
 namespace moerag::sql_assist {
 class Assistant;
+struct Cell;
+struct QueryResponse;
 }
 
 namespace moerag::web {
@@ -15,5 +19,10 @@ namespace moerag::web {
 /// /v1/sql/query, /v1/sql/databases (GET user, POST/DELETE admin), /v1/sql/databases/{db}/schema,
 /// /v1/sql/databases/{db}/annotations and /examples (admin), /v1/sql/databases/{db}/grammar.
 RouteSet sql_routes(std::shared_ptr<sql_assist::Assistant> assistant);
+
+/// One result cell as JSON (null, integer, number or string).
+nlohmann::json sql_cell_json(const sql_assist::Cell& c);
+/// The body of POST /v1/sql/query; `moerag sql --json` prints the same object.
+nlohmann::json sql_response_json(const sql_assist::QueryResponse& r);
 
 }  // namespace moerag::web
