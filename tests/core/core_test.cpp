@@ -48,6 +48,42 @@ TEST(ThreadPool, ParallelForCoversRangeOnce) {
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
 
+TEST(ThreadPool, ParallelForManyRegionsConcurrentCallersAndExceptions) {
+  ThreadPool pool(2);
+  // Back-to-back regions (the decode pattern): every index exactly once each time.
+  std::vector<int> counts(97, 0);
+  for (int round = 0; round < 2000; ++round) {
+    pool.parallel_for(counts.size(), [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) counts[i]++;  // chunks are disjoint: no race
+    });
+  }
+  for (int c : counts) EXPECT_EQ(c, 2000);
+  // Several callers at once: one runs as the lock-free job, the others fall back to
+  // queued tasks; all ranges are still covered exactly once.
+  std::vector<std::atomic<int>> hits(4 * 1000);
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c) {
+    callers.emplace_back([&, c] {
+      for (int round = 0; round < 50; ++round) {
+        pool.parallel_for(1000, [&](size_t b, size_t e) {
+          for (size_t i = b; i < e; ++i) hits[c * 1000 + i]++;
+        });
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (auto& h : hits) EXPECT_EQ(h.load(), 50);
+  // An exception in any chunk reaches the caller, and the pool keeps working.
+  EXPECT_THROW(pool.parallel_for(64,
+                                 [](size_t b, size_t) {
+                                   if (b > 0) throw std::runtime_error("chunk failed");
+                                 }),
+               std::runtime_error);
+  std::atomic<size_t> total{0};
+  pool.parallel_for(100, [&](size_t b, size_t e) { total += e - b; });
+  EXPECT_EQ(total.load(), 100u);
+}
+
 TEST(ThreadPool, SubmitReturnsResultsAndExceptions) {
   ThreadPool pool(2);
   auto f = pool.submit([] { return 41 + 1; });
