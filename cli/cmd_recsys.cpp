@@ -1,15 +1,18 @@
 // `moerag recsys import|train|recommend|similar|status` over the data folder, and
 // `moerag eval recsys`: the offline comparison of the fused meta-path model with
-// popularity, ItemKNN, BPR-MF and a single meta-path on a temporal split.
+// popularity, ItemKNN, BPR-MF and a single meta-path on a temporal split. Both use
+// the `recsys.*` settings; flags such as -k, --threads and --seed override them.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/recsys/evaluate.h"
 #include "apps/recsys/recsys.h"
+#include "apps/recsys/settings.h"
 #include "cli/common.h"
 
 namespace moerag::cli {
@@ -24,10 +27,18 @@ std::string fmt(double x) {
   return b;
 }
 
-Result<std::shared_ptr<recsys::Recommender>> open_recommender(const config::Settings& s) {
+Result<std::shared_ptr<recsys::Recommender>> open_recommender(const config::Settings& s,
+                                                              const std::optional<int>& threads = std::nullopt,
+                                                              const std::optional<uint64_t>& seed = std::nullopt) {
+  MOERAG_ASSIGN_OR_RETURN(auto o, recsys::options_from_settings(s));
+  if (threads) o.threads = *threads;
+  if (seed) o.seed = *seed;
   MOERAG_ASSIGN_OR_RETURN(auto db, open_main_db(s));
-  return recsys::Recommender::create(db, (std::filesystem::path(s.data_dir) / "recsys").string());
+  return recsys::Recommender::create(db, (std::filesystem::path(s.data_dir) / "recsys").string(), o);
 }
+
+// Positive thread counts only; CLI11 checks the type.
+std::optional<int> positive(const std::optional<int>& v) { return v && *v > 0 ? v : std::nullopt; }
 
 void print_recs(const std::vector<recsys::Recommendation>& recs) {
   for (size_t i = 0; i < recs.size(); ++i) {
@@ -78,11 +89,15 @@ void add_recsys(CLI::App& app) {
   {
     auto* cmd = grp->add_subcommand("train", "Train a new model version on all data (progress on stderr)");
     auto flags = std::make_shared<SettingsFlags>();
+    auto threads = std::make_shared<std::optional<int>>();
+    auto seed = std::make_shared<std::optional<uint64_t>>();
+    cmd->add_option("--threads", *threads, "Training threads (default recsys.threads)")->check(CLI::PositiveNumber);
+    cmd->add_option("--seed", *seed, "Random seed (default recsys.seed)");
     flags->add_to(cmd, false);
     on_run(cmd, [=] {
       auto s = flags->load();
       if (!s) return 2;
-      auto rec = open_recommender(*s);
+      auto rec = open_recommender(*s, positive(*threads), *seed);
       if (!rec.ok()) return fail(rec.error().message);
       std::string last;
       auto st = (*rec)->train([&](const std::string& phase, double f) {
@@ -99,8 +114,9 @@ void add_recsys(CLI::App& app) {
     auto* cmd = grp->add_subcommand("recommend", "Recommendations for a user");
     auto flags = std::make_shared<SettingsFlags>();
     auto r = std::make_shared<recsys::RecommendRequest>();
+    auto k = std::make_shared<std::optional<int>>();
     cmd->add_option("user", r->user_id, "User id")->required();
-    cmd->add_option("-k", r->k, "How many")->capture_default_str();
+    cmd->add_option("-k", *k, "How many (default recsys.default_k)");
     cmd->add_option("--filter", r->require_attrs, "Only items with one of these attributes (kind:value)");
     cmd->add_option("--deny", r->deny_items, "Never these item ids");
     cmd->add_option("--diversity", r->diversity, "MMR trade-off 0..1");
@@ -111,6 +127,7 @@ void add_recsys(CLI::App& app) {
       if (!s) return 2;
       auto rec = open_recommender(*s);
       if (!rec.ok()) return fail(rec.error().message);
+      r->k = k->value_or((*rec)->options().default_k);
       auto recs = (*rec)->recommend(*r);
       if (!recs.ok()) return fail(recs.error().message);
       print_recs(*recs);
@@ -121,10 +138,10 @@ void add_recsys(CLI::App& app) {
     auto* cmd = grp->add_subcommand("similar", "Items similar to an item");
     auto flags = std::make_shared<SettingsFlags>();
     auto item = std::make_shared<std::string>();
-    auto k = std::make_shared<int>(10);
+    auto k = std::make_shared<std::optional<int>>();
     auto explain = std::make_shared<bool>(false);
     cmd->add_option("item", *item, "Item id")->required();
-    cmd->add_option("-k", *k, "How many")->capture_default_str();
+    cmd->add_option("-k", *k, "How many (default recsys.default_k)");
     cmd->add_flag("--explain", *explain, "Show explanations");
     flags->add_to(cmd, false);
     on_run(cmd, [=] {
@@ -132,7 +149,7 @@ void add_recsys(CLI::App& app) {
       if (!s) return 2;
       auto rec = open_recommender(*s);
       if (!rec.ok()) return fail(rec.error().message);
-      auto recs = (*rec)->similar(*item, *k, *explain);
+      auto recs = (*rec)->similar(*item, k->value_or((*rec)->options().default_k), *explain);
       if (!recs.ok()) return fail(recs.error().message);
       print_recs(*recs);
       return 0;
@@ -151,6 +168,9 @@ void add_recsys(CLI::App& app) {
       std::cout << "state " << st.state << ", model version " << st.model_version << " (" << st.trained_at << ")\n"
                 << st.n_users << " users, " << st.n_items << " items, " << st.n_attrs << " attributes, "
                 << st.n_interactions << " interactions\n";
+      std::string paths;
+      for (const auto& p : st.meta_paths) paths += (paths.empty() ? "" : ", ") + p;
+      std::cout << "meta-paths " << paths << "\n";
       for (const auto& [name, w] : st.view_weights) std::cout << "  " << name << "\t" << w << "\n";
       return 0;
     });
@@ -163,20 +183,29 @@ void add_eval(CLI::App& app) {
   auto data = std::make_shared<std::string>();
   auto protocol = std::make_shared<std::string>("both");
   auto as_json = std::make_shared<bool>(false);
-  auto threads = std::make_shared<int>(2);
-  auto seed = std::make_shared<uint64_t>(42);
+  auto threads = std::make_shared<std::optional<int>>();
+  auto seed = std::make_shared<std::optional<uint64_t>>();
+  auto flags = std::make_shared<SettingsFlags>();
   cmd->add_option("--data", *data, "MovieLens folder (movies.csv, ratings.csv, tags.csv)")->required();
   cmd->add_option("--protocol", *protocol, "full | sampled | both")->check(CLI::IsMember({"full", "sampled", "both"}));
-  cmd->add_option("--threads", *threads, "Training and scoring threads");
-  cmd->add_option("--seed", *seed, "Random seed");
+  cmd->add_option("--threads", *threads, "Training and scoring threads (default recsys.threads)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", *seed, "Random seed (default recsys.seed)");
   cmd->add_flag("--json", *as_json, "Print {\"methods\":{NAME:{metrics}}} as JSON");
+  flags->add_to(cmd, false);
   on_run(cmd, [=] {
+    auto s = flags->load();
+    if (!s) return 2;
+    // The fused model trains with the configured recsys.* options (meta-paths, dim, walks, ...).
+    auto model = recsys::options_from_settings(*s);
+    if (!model.ok()) return fail(model.error().message, 2);
     auto ml = recsys::load_movielens(*data);
     if (!ml.ok()) return fail(ml.error().message);
     recsys::EvalOptions o;
     o.protocol = *protocol;
-    o.model.threads = *threads;
-    o.model.seed = *seed;
+    o.model = *model;
+    if (auto t = positive(*threads)) o.model.threads = *t;
+    if (*seed) o.model.seed = **seed;
     auto t0 = std::chrono::steady_clock::now();
     auto res = recsys::evaluate_recsys(*ml, o, [&](const std::string& line) {
       char at[32];

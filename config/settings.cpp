@@ -144,6 +144,42 @@ std::string ptr(const std::string& dotted) {
   return p;
 }
 
+// The `recsys` section: shapes and ranges here; the meta-paths' node types and edges
+// are checked by the recommender's registered Check (it owns the graph schema).
+template <typename At, typename Where, typename SmallInt, typename NumIn>
+Status read_recsys(RecsysSettings& r, const At& at, const Where& where, const SmallInt& small_int, const NumIn& num_in) {
+  r.meta_paths = at("recsys.meta_paths").template get<std::vector<std::string>>();
+  if (r.meta_paths.empty())
+    return bad("recsys.meta_paths is empty (allowed: one or more meta-paths such as \"U-I-U\", \"U-I-A-I-U\"; set by " +
+               where("recsys.meta_paths") + ")");
+  for (const auto& p : r.meta_paths)
+    if (p.find_first_not_of(' ') == std::string::npos)
+      return bad("recsys.meta_paths has an empty entry (allowed: meta-paths such as \"U-I-U\"; set by " +
+                 where("recsys.meta_paths") + ")");
+  MOERAG_ASSIGN_OR_RETURN(r.dim, small_int("recsys.dim", 4, 512));
+  MOERAG_ASSIGN_OR_RETURN(r.walks_per_node, small_int("recsys.walks_per_node", 1, 100));
+  MOERAG_ASSIGN_OR_RETURN(r.walk_length, small_int("recsys.walk_length", 3, 256));
+  MOERAG_ASSIGN_OR_RETURN(r.window, small_int("recsys.window", 1, 32));
+  MOERAG_ASSIGN_OR_RETURN(r.negatives, small_int("recsys.negatives", 1, 50));
+  MOERAG_ASSIGN_OR_RETURN(r.epochs, small_int("recsys.epochs", 1, 100));
+  MOERAG_ASSIGN_OR_RETURN(r.learning_rate, num_in("recsys.learning_rate", 0, 1, true));
+  MOERAG_ASSIGN_OR_RETURN(r.knn_neighbors, small_int("recsys.knn_neighbors", 1, 10000));
+  MOERAG_ASSIGN_OR_RETURN(r.half_life_days, num_in("recsys.half_life_days", 0, 36500, false));
+  MOERAG_ASSIGN_OR_RETURN(r.holdout_fraction, num_in("recsys.holdout_fraction", 0.05, 0.5, false));
+  MOERAG_ASSIGN_OR_RETURN(r.fusion_epochs, small_int("recsys.fusion_epochs", 1, 1000));
+  MOERAG_ASSIGN_OR_RETURN(r.threads, small_int("recsys.threads", 1, 256));
+  MOERAG_ASSIGN_OR_RETURN(int64_t seed, small_int("recsys.seed", 0, 2147483647));
+  r.seed = static_cast<uint64_t>(seed);
+  MOERAG_ASSIGN_OR_RETURN(r.candidates, small_int("recsys.candidates", 10, 100000));
+  MOERAG_ASSIGN_OR_RETURN(r.max_k, small_int("recsys.max_k", 1, 100000));
+  MOERAG_ASSIGN_OR_RETURN(r.default_k, small_int("recsys.default_k", 1, 100000));
+  if (r.default_k > r.max_k)
+    return bad("recsys.default_k = " + std::to_string(r.default_k) + " is larger than recsys.max_k = " +
+               std::to_string(r.max_k) + " (allowed: 1..max_k; set by " + where("recsys.default_k") + ")");
+  r.explanations = at("recsys.explanations").template get<bool>();
+  return {};
+}
+
 Result<Settings> to_settings(const json& raw, const std::map<std::string, std::string>& sources) {
   auto at = [&](const std::string& k) -> const json& { return raw.at(json::json_pointer(ptr(k))); };
   auto where = [&](const std::string& k) {
@@ -171,6 +207,15 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
     if (!(v >= lo)) return bad(k + " = " + at(k).dump() + " must be >= " + std::to_string(static_cast<int64_t>(lo)) + " (set by " + where(k) + ")");
     return v;
   };
+  auto num_in = [&](const std::string& k, double lo, double hi, bool lo_open) -> Result<double> {
+    double v = at(k).get<double>();
+    if (lo_open ? !(v > lo && v <= hi) : !(v >= lo && v <= hi)) {
+      std::ostringstream range;
+      range << (lo_open ? "greater than " : "") << lo << (lo_open ? " and up to " : "..") << hi;
+      return bad(k + " = " + at(k).dump() + " is out of range (allowed: " + range.str() + "; set by " + where(k) + ")");
+    }
+    return v;
+  };
   auto file_or_empty = [&](const std::string& k) -> Result<std::string> {
     std::string v = at(k).get<std::string>();
     if (!v.empty() && !std::filesystem::is_regular_file(v))
@@ -180,6 +225,7 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
 
   Settings s;
   s.raw = raw;
+  s.sources = sources;
   s.server.host = at("server.host").get<std::string>();
   if (s.server.host.empty()) return bad("server.host is empty (allowed: an address such as 127.0.0.1 or 0.0.0.0)");
   MOERAG_ASSIGN_OR_RETURN(auto port, int_in("server.port", 0, 65535));
@@ -248,6 +294,8 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
   MOERAG_ASSIGN_OR_RETURN(s.sql_assist.value_index_rows, small_int("sql_assist.value_index_rows", 0, 10000000));
   MOERAG_ASSIGN_OR_RETURN(s.sql_assist.max_sql_bytes, small_int("sql_assist.max_sql_bytes", 64, 10000000));
 
+  MOERAG_TRY(read_recsys(s.recsys, at, where, small_int, num_in));
+
   MOERAG_ASSIGN_OR_RETURN(s.model.path, file_or_empty("model.path"));
   MOERAG_ASSIGN_OR_RETURN(s.model.embed_path, file_or_empty("model.embed_path"));
   MOERAG_ASSIGN_OR_RETURN(s.model.device, one_of("model.device", {"auto", "cpu", "cuda"}));
@@ -264,7 +312,19 @@ Result<json> parse_jsonc(std::string_view text, const std::string& what) {
   }
 }
 
+std::vector<std::pair<std::string, Check>>& checks() {
+  static std::vector<std::pair<std::string, Check>> all;
+  return all;
+}
+
 }  // namespace
+
+RegisterCheck::RegisterCheck(std::string name, Check check) { checks().emplace_back(std::move(name), std::move(check)); }
+
+std::string Settings::source_of(const std::string& dotted_key) const {
+  auto it = sources.find(dotted_key);
+  return it == sources.end() ? std::string("built-in default") : it->second;
+}
 
 std::string_view default_config_text() {
   MOERAG_ASSERT(!moerag_config_defaults.empty());
@@ -320,7 +380,9 @@ Result<Settings> load(const LoadOptions& options) {
     MOERAG_ASSIGN_OR_RETURN(*leaf, parse_text(*leaf, o.key, o.value, o.source));
     sources[o.key] = o.source;
   }
-  return to_settings(raw, sources);
+  MOERAG_ASSIGN_OR_RETURN(Settings settings, to_settings(raw, sources));
+  for (const auto& [name, check] : checks()) MOERAG_TRY(check(settings));
+  return settings;
 }
 
 }  // namespace moerag::config

@@ -4,6 +4,8 @@
 // environment.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -68,6 +70,30 @@ struct SqlAssistSettings {
   int max_sql_bytes = 0;
 };
 
+/// `recsys` section (mapped onto recsys::RecsysOptions by apps/recsys/settings.h;
+/// the meta-paths' node types and edges are checked against the graph schema by a
+/// Check the recommender registers, so a bad path also stops `config check`).
+struct RecsysSettings {
+  std::vector<std::string> meta_paths;  ///< e.g. "U-I-A-I-U"; at least one
+  int dim = 0;                  ///< embedding size per meta-path view
+  int walks_per_node = 0;
+  int walk_length = 0;          ///< nodes per walk
+  int window = 0;               ///< skip-gram context radius
+  int negatives = 0;            ///< negative samples per positive pair
+  int epochs = 0;
+  double learning_rate = 0;
+  int knn_neighbors = 0;        ///< I-U-I path-count neighbours per item
+  double half_life_days = 0;    ///< time decay; 0 = off
+  double holdout_fraction = 0;  ///< share of each user's latest interactions fitting the fusion
+  int fusion_epochs = 0;
+  int threads = 0;              ///< training threads
+  uint64_t seed = 0;
+  int candidates = 0;           ///< FAISS candidates re-scored per request
+  int default_k = 0;            ///< k when a request gives none
+  int max_k = 0;                ///< largest k a request may ask for
+  bool explanations = true;     ///< false: explanations are never built
+};
+
 /// `model` section.
 struct ModelSettings {
   std::string path;        ///< GGUF for generation; empty = none
@@ -86,8 +112,24 @@ struct Settings {
   CorsSettings cors;
   SafetySettings safety;
   SqlAssistSettings sql_assist;
+  RecsysSettings recsys;
   ModelSettings model;
   nlohmann::json raw;
+  /// dotted key -> where its value came from ("config file 'x.json'", "--set recsys.dim",
+  /// "environment variable MOERAG_..."); keys absent here are built-in defaults.
+  std::map<std::string, std::string> sources;
+
+  /// Where the value of a dotted key came from, for error messages.
+  std::string source_of(const std::string& dotted_key) const;
+};
+
+/// A rule that needs a higher layer's knowledge (e.g. recsys meta-paths against the
+/// graph schema). Registered at static-initialisation time by the module that owns
+/// the rule; load() runs every registered check after the typed settings are built
+/// and returns the first failure (INVALID_INPUT, one line naming the key).
+using Check = std::function<Status(const Settings&)>;
+struct RegisterCheck {
+  RegisterCheck(std::string name, Check check);
 };
 
 /// Where settings come from. `env` defaults to the process environment.

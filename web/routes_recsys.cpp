@@ -40,8 +40,9 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-Result<int> parse_k(const Ctx& c) {
-  std::string k = c.query("k", "10");
+// k from the query; absent = the configured recsys.default_k.
+Result<int> parse_k(const Ctx& c, const recsys::Recommender& rec) {
+  std::string k = c.query("k", std::to_string(rec.options().default_k));
   char* end = nullptr;
   long v = std::strtol(k.c_str(), &end, 10);
   if (k.empty() || *end != '\0') return Error(ErrorCode::INVALID_INPUT, "k must be an integer");
@@ -65,10 +66,10 @@ const json kRecsSchema = {{"type", "object"}, {"properties", {{"items", {{"type"
 RouteSet recsys_routes(std::shared_ptr<recsys::Recommender> rec) {
   return [rec](WebState& s) {
     s.router.add({"GET", "/v1/recsys/users/{id}/recommendations", Role::USER, "recsys",
-                  "Top-k items for a user. Query: k, filter (attributes kind:value, comma-separated, any of), "
+                  "Top-k items for a user. Query: k (default recsys.default_k), filter (attributes kind:value, comma-separated, any of), "
                   "allow, deny (item ids), exclude_seen, diversity (0..1, MMR), explain.",
                   nullptr, kRecsSchema, [rec](Ctx& c) {
-                    auto k = parse_k(c);
+                    auto k = parse_k(c, *rec);
                     if (!k.ok()) return c.fail(k.error());
                     recsys::RecommendRequest r;
                     r.user_id = c.params["id"];
@@ -88,8 +89,8 @@ RouteSet recsys_routes(std::shared_ptr<recsys::Recommender> rec) {
                     c.send({{"user_id", r.user_id}, {"items", recs_json(*recs)}});
                   }});
     s.router.add({"GET", "/v1/recsys/items/{id}/similar", Role::USER, "recsys",
-                  "Items most similar to an item. Query: k, explain.", nullptr, kRecsSchema, [rec](Ctx& c) {
-                    auto k = parse_k(c);
+                  "Items most similar to an item. Query: k (default recsys.default_k), explain.", nullptr, kRecsSchema, [rec](Ctx& c) {
+                    auto k = parse_k(c, *rec);
                     if (!k.ok()) return c.fail(k.error());
                     auto recs = rec->similar(c.params["id"], *k, c.query("explain", "false") == "true");
                     if (!recs.ok()) return c.fail(recs.error());

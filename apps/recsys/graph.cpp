@@ -9,14 +9,17 @@ namespace moerag::recsys {
 
 bool MetaPath::has(char t) const { return std::find(types.begin(), types.end(), t) != types.end(); }
 
+const char* const kMetaPathSchema = "node types: U = user, I = item, A = attribute; edges: U-I, I-A, U-A";
+
 Result<MetaPath> parse_meta_path(const std::string& text) {
   MetaPath p;
   std::string cur;
   auto flush = [&]() -> Status {
-    if (cur.empty()) return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': empty node type");
+    if (cur.empty())
+      return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': empty node type (" + kMetaPathSchema + ")");
     if (cur != "U" && cur != "I" && cur != "A")
-      return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': unknown node type '" + cur +
-                                                 "' (known: U = user, I = item, A = attribute)");
+      return Error(ErrorCode::INVALID_INPUT,
+                   "meta-path '" + text + "': unknown node type '" + cur + "' (" + kMetaPathSchema + ")");
     p.types.push_back(cur[0]);
     cur.clear();
     return ok_status();
@@ -31,14 +34,17 @@ Result<MetaPath> parse_meta_path(const std::string& text) {
   }
   MOERAG_TRY(flush());
   if (p.types.size() < 3)
-    return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': needs at least 3 node types, e.g. U-I-U");
+    return Error(ErrorCode::INVALID_INPUT,
+                 "meta-path '" + text + "': needs at least 3 node types, e.g. U-I-U (" + kMetaPathSchema + ")");
   for (size_t i = 0; i + 1 < p.types.size(); ++i)
     if (p.types[i] == p.types[i + 1])
       return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': the graph has no " +
                                                  std::string(1, p.types[i]) + "-" + std::string(1, p.types[i]) +
-                                                 " edges (edges: U-I, I-A, U-A)");
+                                                 " edges (" + kMetaPathSchema + ")");
   if (p.types.front() != p.types.back())
-    return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text + "': must end on the type it starts with (walks repeat it)");
+    return Error(ErrorCode::INVALID_INPUT, "meta-path '" + text +
+                                               "': must end on the type it starts with, walks repeat it (" +
+                                               kMetaPathSchema + ")");
   for (size_t i = 0; i < p.types.size(); ++i) {
     if (i) p.text += '-';
     p.text += p.types[i];

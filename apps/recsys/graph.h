@@ -21,6 +21,9 @@ struct MetaPath {
   bool item_to_item() const { return types.front() == 'I' && types.back() == 'I'; }
 };
 
+/// The schema a meta-path is checked against, for messages: "node types: U = user, ...; edges: U-I, I-A, U-A".
+extern const char* const kMetaPathSchema;
+
 /// Parses "U-I-U" (case-insensitive, spaces ignored). INVALID_INPUT names the
 /// problem: an unknown node type, an edge the schema lacks (U-U, I-I, A-A), fewer
 /// than 3 nodes, or a path that does not end on its start type (walks repeat it).

@@ -207,6 +207,8 @@ void Recommender::wait_training() {
   if (t.joinable()) t.join();
 }
 
+const RecsysOptions& Recommender::options() const { return impl_->options; }
+
 RecsysStatus Recommender::status() const {
   RecsysStatus s;
   {

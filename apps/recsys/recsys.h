@@ -101,7 +101,7 @@ struct ColumnMap {
   char list_separator = '|';
 };
 
-/// Training and serving knobs (config keys `recsys.*`, see the report of issue 10).
+/// Training and serving knobs; config keys `recsys.*` of the same names (apps/recsys/settings.h).
 struct RecsysOptions {
   std::vector<std::string> meta_paths = {"U-I-U", "I-U-I", "U-I-A-I-U", "I-A-I"};
   int dim = 32;                  ///< embedding size per meta-path view
@@ -118,7 +118,9 @@ struct RecsysOptions {
   int threads = 2;               ///< training threads (meta-path views train in parallel)
   uint64_t seed = 42;            ///< makes training deterministic
   int candidates = 200;          ///< FAISS candidates re-scored by the fused model
+  int default_k = 10;            ///< k when a request gives none (API and CLI)
   int max_k = 1000;              ///< largest k a request may ask for
+  bool explanations = true;      ///< false: explanations are never built (explain is ignored)
 };
 
 /// Training state as reported by status().
@@ -169,6 +171,9 @@ class Recommender {
   /// Blocks until a background training finishes (for tests and the CLI).
   void wait_training();
   RecsysStatus status() const;
+
+  /// The options it was opened with (default_k for callers that take k from a request).
+  const RecsysOptions& options() const;
 
   /// Whether every consecutive pair of nodes in `path` is an edge of the graph.
   bool path_exists(const std::vector<PathNode>& path) const;

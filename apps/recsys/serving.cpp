@@ -239,7 +239,7 @@ Result<std::vector<Recommendation>> Recommender::recommend(const RecommendReques
   std::vector<Recommendation> out;
   for (size_t c : picked) {
     Recommendation rec{d.item_ids[cand[c]], d.item_titles[cand[c]], score[c], {}};
-    if (r.explain) rec.explanations = explain(d, hist, user, cand[c]);
+    if (r.explain && impl_->options.explanations) rec.explanations = explain(d, hist, user, cand[c]);
     out.push_back(std::move(rec));
   }
   return out;
@@ -285,7 +285,7 @@ Result<std::vector<Recommendation>> Recommender::similar(const std::string& item
   for (size_t t = 0; t < top; ++t) {
     size_t c = order[t];
     Recommendation rec{d.item_ids[cand[c]], d.item_titles[cand[c]], score[c], {}};
-    if (want_explain) rec.explanations = explain(d, hist, -1, cand[c]);
+    if (want_explain && impl_->options.explanations) rec.explanations = explain(d, hist, -1, cand[c]);
     out.push_back(std::move(rec));
   }
   return out;

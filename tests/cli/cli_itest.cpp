@@ -1,6 +1,8 @@
 // The `moerag` executable: help, exit codes for bad configuration, key commands.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -74,4 +76,37 @@ TEST(Cli, KeysCreateListRevoke) {
   EXPECT_EQ(arr[0]["role"], "admin");
   EXPECT_EQ(run_command(moerag_binary() + " keys revoke ci" + dd).exit_code, 0);
   EXPECT_EQ(run_command(moerag_binary() + " keys revoke ci" + dd).exit_code, 1);
+}
+
+TEST(Cli, BadRecsysMetaPathStopsServeWithOneLine) {
+  TempDir dir;
+  std::string dd = " --data-dir " + dir.file("d") + " --port 0";
+  // An unknown node type, as a comma list and as a JSON array.
+  for (std::string set : {"recsys.meta_paths=U-I-U,U-I-X-I-U", "'recsys.meta_paths=[\"U-I-U\",\"U-I-X-I-U\"]'"}) {
+    auto r = run_command(moerag_binary() + " serve" + dd + " --set " + set);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(lines(r.output), 1) << r.output;
+    EXPECT_NE(r.output.find("recsys.meta_paths entry 'U-I-X-I-U': unknown node type 'X' (node types: U = user, I = "
+                            "item, A = attribute; edges: U-I, I-A, U-A; set by --set recsys.meta_paths)"),
+              std::string::npos)
+        << r.output;
+  }
+  // An edge the schema lacks, from a config file; `config check` catches it too.
+  write_file(dir.file("c.json"), "{\"recsys\": {\"meta_paths\": [\"U-I-I-U\"]}}");
+  auto e = run_command(moerag_binary() + " serve" + dd + " --config " + dir.file("c.json"));
+  EXPECT_EQ(e.exit_code, 2) << e.output;
+  EXPECT_NE(e.output.find("recsys.meta_paths entry 'U-I-I-U': the graph has no I-I edges"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("set by config file"), std::string::npos) << e.output;
+  EXPECT_EQ(run_command(moerag_binary() + " config check --config " + dir.file("c.json")).exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("d") + "/moerag.db")) << "stopped before opening the database";
+}
+
+TEST(Cli, ConfiguredRecsysMetaPathsAreUsed) {
+  TempDir dir;
+  auto r = run_command(moerag_binary() + " recsys status --data-dir " + dir.file("d") +
+                       " --set recsys.meta_paths=u-i-u,I-A-I 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("meta-paths U-I-U, I-A-I\n"), std::string::npos) << r.output;
+  auto d = run_command(moerag_binary() + " recsys status --data-dir " + dir.file("d") + " 2>/dev/null");
+  EXPECT_NE(d.output.find("meta-paths U-I-U, I-U-I, U-I-A-I-U, I-A-I\n"), std::string::npos) << d.output;
 }

@@ -66,6 +66,16 @@ TEST(Settings, RejectsBadValuesWithOneClearLine) {
       {"", "sql_assist.databases", "shop=/no/such.sqlite", "no such file '/no/such.sqlite'"},
       {"", "sql_assist.max_rows", "0", "sql_assist.max_rows = 0 is out of range"},
       {"", "server", "1", "unknown setting 'server'"},
+      {"", "recsys.dim", "1", "recsys.dim = 1 is out of range (allowed: 4..512; set by test)"},
+      {"", "recsys.learning_rate", "0", "recsys.learning_rate = 0.0 is out of range (allowed: greater than 0 and up to 1"},
+      {"", "recsys.holdout_fraction", "0.9", "recsys.holdout_fraction = 0.9 is out of range (allowed: 0.05..0.5"},
+      {"", "recsys.half_life_days", "-1", "recsys.half_life_days = -1.0 is out of range"},
+      {"", "recsys.default_k", "2000", "recsys.default_k = 2000 is larger than recsys.max_k = 1000"},
+      {"", "recsys.meta_paths", "", "recsys.meta_paths is empty"},
+      {"", "recsys.explanations", "sometimes", "recsys.explanations = 'sometimes' is not true or false"},
+      {"{\"recsys\": {\"meta_paths\": [\"U-I-U\", \" \"]}}", "", "", "recsys.meta_paths has an empty entry"},
+      {"{\"recsys\": {\"dim\": 16.5}}", "", "", "recsys.dim = 16.5 has the wrong type (allowed: an integer"},
+      {"", "retrieval.lexical_max_postings", "many", "retrieval.lexical_max_postings = 'many' is not an integer"},
       {"{\"server\": {\"prot\": 1}}", "", "", "unknown key 'server.prot'"},
       {"{\"server\": {\"port\": \"80\"}}", "", "", "server.port = '80' has the wrong type (allowed: an integer"},
       {"{\"server\": 5}", "", "", "server = 5 has the wrong type (allowed: an object"},
@@ -110,4 +120,38 @@ TEST(Settings, ListsParseFromCommaText) {
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_FLOAT_EQ(s->safety.thresholds.at("violence"), 0.8f);
   EXPECT_FLOAT_EQ(s->safety.thresholds.at("self_harm"), 0.3f);
+}
+
+TEST(Settings, RecsysAndRetrievalSectionsAreTyped) {
+  auto o = no_env();
+  o.overrides.push_back({"recsys.meta_paths", "U-I-U,I-A-I", "test"});
+  o.overrides.push_back({"recsys.half_life_days", "0", "test"});
+  o.overrides.push_back({"retrieval.lexical_common_share", "0.05", "test"});
+  auto s = config::load(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->recsys.meta_paths, (std::vector<std::string>{"U-I-U", "I-A-I"}));
+  EXPECT_DOUBLE_EQ(s->recsys.half_life_days, 0);
+  EXPECT_EQ(s->recsys.max_k, 1000);  // default from the embedded file
+  EXPECT_TRUE(s->recsys.explanations);
+  EXPECT_DOUBLE_EQ(s->raw["retrieval"]["lexical_common_share"].get<double>(), 0.05);
+  EXPECT_EQ(s->raw["retrieval"]["lexical_max_postings"].get<int64_t>(), 8000);
+  EXPECT_EQ(s->source_of("recsys.meta_paths"), "test");
+  EXPECT_EQ(s->source_of("recsys.dim"), "built-in default");
+}
+
+// A check registered by a higher layer runs on every load and its message comes back as is.
+static config::RegisterCheck odd_port_check("test.odd_port", [](const config::Settings& s) -> Status {
+  if (s.server.port == 7777)
+    return Error(ErrorCode::INVALID_INPUT, "config: server.port = 7777 is reserved by the test (set by " +
+                                               s.source_of("server.port") + ")");
+  return ok_status();
+});
+
+TEST(Settings, RegisteredChecksRunAfterTheTypedSettings) {
+  auto o = no_env();
+  ASSERT_TRUE(config::load(o).ok());
+  o.overrides.push_back({"server.port", "7777", "--port"});
+  auto s = config::load(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "config: server.port = 7777 is reserved by the test (set by --port)");
 }
