@@ -1,8 +1,9 @@
 // Feature hashing, int8 scoring and the model file format.
 //
 // File layout (little-endian):
-//   "MRSAFE\2\0"                      8-byte magic (feature version 2: placeholder tokens;
-//                                     version 1 files are refused, their features differ)
+//   "MRSAFE\3\0"                      8-byte magic (feature version 3: placeholder tokens
+//                                     for PII (v2) and web addresses (v3); older files are
+//                                     refused, their features differ)
 //   u32 n_bits, u32 n_cat, u32 reserved
 //   n_cat x { u32 name_len, name bytes, f32 scale, bias, platt_a, platt_b, threshold }
 //   int8 weights [2^n_bits][n_cat]    feature-major: one feature's weights share a cache line
@@ -25,7 +26,7 @@ extern const EmbeddedFiles moerag_safety_model;
 namespace moerag::safety {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'R', 'S', 'A', 'F', 'E', 2, 0};
+constexpr char kMagic[8] = {'M', 'R', 'S', 'A', 'F', 'E', 3, 0};
 constexpr size_t kMaxPlaceholder = 24;  // letters and '_' between the brackets of "[email]"
 constexpr size_t kMaxFeatures = 1 << 15;  // longer texts are scored on their first ~8k tokens
 

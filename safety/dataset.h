@@ -39,6 +39,11 @@ struct Dataset {
   std::vector<std::string> log;  ///< one line per source: path, rows, positives
 };
 
+/// Project-written contrast examples (safety/contrast.cpp): question frames around
+/// benign actions with violent words in a safe sense and around harmful actions,
+/// English and Chinese, plus single ordinary words labelled safe.
+std::vector<Example> contrast_examples();
+
 /// Builds the dataset from `shared_dir` (../shared/data) and the seeds file
 /// (JSON Lines as above). Deterministic: fixed source order, hash split, dedupe.
 Result<Dataset> build_dataset(const std::string& shared_dir, const std::string& seeds_path);

@@ -16,7 +16,8 @@ namespace moerag::safety {
 /// n.text with each REDACT hit replaced by its placeholder in lower case ("[EMAIL]" ->
 /// "[email]", one token for the feature extractor) and, with `drop_blocked`, each BLOCK
 /// hit by a space (a passage whose injected spans will be neutralised). `hits` come
-/// from Rules::match on n: in text order, non-overlapping.
+/// from Rules::match on n: in text order, non-overlapping. Web addresses (http://,
+/// https://, www.) become "[url]": their host and path words are not evidence.
 std::string model_input(const Normalized& n, const std::vector<RuleHit>& hits, bool drop_blocked);
 
 /// Normalises raw text, matches the global rules (direction input) and builds the
