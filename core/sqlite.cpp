@@ -105,7 +105,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, co
   if (!o.read_only) {
     if (o.wal) MOERAG_TRY(c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
     MOERAG_TRY(c->exec("PRAGMA foreign_keys=ON;"));
+    if (o.mmap_bytes > 0) MOERAG_TRY(c->exec("PRAGMA mmap_size=" + std::to_string(o.mmap_bytes) + ";"));
   }
+  if (o.cache_kib > 0) MOERAG_TRY(c->exec("PRAGMA cache_size=-" + std::to_string(o.cache_kib) + ";"));
   return c;
 }
 

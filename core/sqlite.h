@@ -26,6 +26,11 @@ struct OpenOptions {
   bool create = true;         ///< create the file when missing (ignored when read_only)
   int busy_timeout_ms = 5000; ///< wait this long on a locked database before failing
   bool wal = true;            ///< journal_mode=WAL, synchronous=NORMAL
+  /// Reads through a memory map of up to this many bytes (PRAGMA mmap_size) instead of
+  /// a pread + copy per page: searches touch many index pages. 0 = off. Only for
+  /// databases we own (read_only opens of foreign files keep plain reads).
+  int64_t mmap_bytes = int64_t{1} << 30;
+  int cache_kib = 16384;      ///< page cache per connection (PRAGMA cache_size)
 };
 
 /// A prepared statement; finalised on destruction. Parameter indexes start at 1,
