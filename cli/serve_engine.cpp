@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "retrieval/hashed_embedder.h"
+#include "safety/filter.h"
 #include "web/routes_openai.h"
 
 namespace moerag::cli {
@@ -70,7 +71,8 @@ RegisterServeModule reg_engine(30, "engine", [](ServeContext& ctx) -> Status {
   } else {
     emb = std::make_shared<retrieval::HashedEmbedder>(384, std::vector<uint32_t>{}, 0);
   }
-  ctx.services.route_sets.push_back(web::openai_routes(eng, emb));
+  // Safety starts first (order 10); without it the routes run unchecked.
+  ctx.services.route_sets.push_back(web::openai_routes(eng, emb, ctx.get<safety::Filter>("safety")));
   return {};
 });
 

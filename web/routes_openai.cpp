@@ -6,10 +6,12 @@
 #include "web/routes_openai.h"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "core/hash.h"
 #include "engine/engine.h"
+#include "safety/filter.h"
 #include "web/routes.h"
 
 namespace moerag::web {
@@ -32,6 +34,7 @@ void oai_fail(Ctx& c, const Error& e, const std::string& param = "") {
   if (e.code == ErrorCode::CONTEXT_TOO_LONG) code = "context_length_exceeded";
   if (e.code == ErrorCode::OVERLOADED) code = "overloaded";
   if (e.code == ErrorCode::UNAVAILABLE) code = "model_not_loaded";
+  if (e.code == ErrorCode::BLOCKED) code = "content_filter";
   std::string message = e.message;
   if (status >= 500 && e.code != ErrorCode::OVERLOADED && e.code != ErrorCode::UNAVAILABLE) {
     message = "internal error; the server log has details under request id " + c.request_id;
@@ -266,7 +269,24 @@ Result<engine::GenerateResult> wait(const std::shared_ptr<RequestStream>& s) {
   return s->result();
 }
 
-void generation_route(Ctx& c, const std::shared_ptr<Engine>& eng, bool chat) {
+// The safety gate: every message (or the prompt) as input; the first block wins.
+// Token-id prompts carry no text to check.
+std::optional<Error> blocked_input(const safety::Filter& filter, const GenerateRequest& req) {
+  std::vector<const std::string*> texts;
+  for (const auto& m : req.messages) texts.push_back(&m.content);
+  if (!req.prompt.empty()) texts.push_back(&req.prompt);
+  for (const std::string* t : texts) {
+    safety::Verdict v = filter.check(*t, safety::Direction::INPUT);
+    if (v.decision != safety::Decision::BLOCK) continue;
+    std::string cats;
+    for (const auto& k : v.categories) cats += (cats.empty() ? "" : ", ") + k;
+    return Error(ErrorCode::BLOCKED, "the safety filter blocked the input (" + cats + ")");
+  }
+  return std::nullopt;
+}
+
+void generation_route(Ctx& c, const std::shared_ptr<Engine>& eng, const std::shared_ptr<safety::Filter>& filter,
+                      bool chat) {
   if (!eng) {
     return oai_fail(c, Error(ErrorCode::UNAVAILABLE,
                              "no generative model is loaded; start the server with --model FILE.gguf"));
@@ -275,6 +295,9 @@ void generation_route(Ctx& c, const std::shared_ptr<Engine>& eng, bool chat) {
   if (!body.ok()) return oai_fail(c, body.error());
   auto req = chat ? parse_chat(*body, *eng) : parse_completion(*body, *eng);
   if (!req.ok()) return oai_fail(c, req.error());
+  if (filter) {
+    if (auto e = blocked_input(*filter, *req)) return oai_fail(c, *e);
+  }
   auto stream = eng->submit(*req);
   if (!stream.ok()) return oai_fail(c, stream.error());
   const std::string model = eng->model_id();
@@ -416,17 +439,18 @@ const json kObject = {{"type", "object"}};
 
 }  // namespace
 
-RouteSet openai_routes(std::shared_ptr<Engine> eng, std::shared_ptr<Embedder> emb) {
-  return [eng, emb](WebState& s) {
+RouteSet openai_routes(std::shared_ptr<Engine> eng, std::shared_ptr<Embedder> emb,
+                       std::shared_ptr<safety::Filter> filter) {
+  return [eng, emb, filter](WebState& s) {
     if (eng) s.metrics.add_collector([eng](std::string& out) { render_metrics(*eng, out); });
     s.router.add({"POST", "/v1/chat/completions", Role::USER, "openai",
                   "OpenAI-compatible chat completion (JSON, or SSE with stream: true).",
                   {{"type", "object"}, {"required", {"messages"}}}, kObject,
-                  [eng](Ctx& c) { generation_route(c, eng, true); }});
+                  [eng, filter](Ctx& c) { generation_route(c, eng, filter, true); }});
     s.router.add({"POST", "/v1/completions", Role::USER, "openai",
                   "OpenAI-compatible text completion (JSON, or SSE with stream: true).",
                   {{"type", "object"}, {"required", {"prompt"}}}, kObject,
-                  [eng](Ctx& c) { generation_route(c, eng, false); }});
+                  [eng, filter](Ctx& c) { generation_route(c, eng, filter, false); }});
     s.router.add({"POST", "/v1/embeddings", Role::USER, "openai", "OpenAI-compatible embeddings (float or base64).",
                   {{"type", "object"}, {"required", {"input"}}}, kObject,
                   [emb](Ctx& c) { embeddings_route(c, emb); }});

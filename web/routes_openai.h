@@ -4,7 +4,8 @@
 // running sequences, tokens/s, TTFT and inter-token histograms, KV use, prefix-cache
 // hit rate, per-expert load). Errors use OpenAI's shape
 // {"error":{"message","type","param","code"}}; the dispatcher's own 401/404/429 keep
-// the project's shape. Without a model the generation routes answer 503.
+// the project's shape. Without a model the generation routes answer 503. With a safety
+// filter, input is checked before the engine sees it (422, code "content_filter").
 #pragma once
 
 #include <memory>
@@ -15,10 +16,16 @@ namespace moerag::engine {
 class Engine;
 class Embedder;
 }  // namespace moerag::engine
+namespace moerag::safety {
+class Filter;
+}
 
 namespace moerag::web {
 
 /// The OpenAI routes; `engine` and `embedder` may each be null (503 on their routes).
-RouteSet openai_routes(std::shared_ptr<engine::Engine> engine, std::shared_ptr<engine::Embedder> embedder);
+/// With `filter`, every message (chat) or the prompt (completions) is checked as input
+/// before the engine sees it; a blocked request answers 422 and never reaches the engine.
+RouteSet openai_routes(std::shared_ptr<engine::Engine> engine, std::shared_ptr<engine::Embedder> embedder,
+                       std::shared_ptr<safety::Filter> filter = nullptr);
 
 }  // namespace moerag::web
