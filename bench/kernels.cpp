@@ -1,7 +1,8 @@
 // bench_kernels: speed of the CPU matrix-vector product (the whole of batch-1 decode)
 // for each weight format, beside a plain streaming read of the same bytes measured in
 // the same run. Reports GB/s of weight bytes per thread count, out of cache (a matrix
-// far larger than L3: what decode sees) and from cache (the kernel's compute limit).
+// far larger than L3: what decode sees) and from cache (the kernel's compute limit),
+// and how much cheaper per token a product with 8 tokens at once is (batched decode).
 //
 //   bench_kernels [--threads N] [--mb MB] [--json]
 
@@ -65,7 +66,8 @@ struct Row {
   std::string type;
   int threads;
   double mem_gb_s, cache_gb_s, read_gb_s;
-  double cpu_gb_s;  // one thread, cached, per CPU-second
+  double cpu_gb_s;    // one thread, cached, per CPU-second
+  double batch8_x;    // one thread, cached: 8 tokens at once vs 8 single-token products
 };
 
 }  // namespace
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
         }
         return static_cast<double>(row_bytes * nr) / best / 1e9;
       };
-      Row row{type_traits(type).name, threads, 0, 0, 0, 0};
+      Row row{type_traits(type).name, threads, 0, 0, 0, 0, 0};
       row.mem_gb_s = run(n_rows, 5);
       const int64_t cache_rows = std::max<int64_t>(16, (512 << 10) / static_cast<int64_t>(row_bytes)) * threads;
       row.cache_gb_s = run(cache_rows, 200);
@@ -132,6 +134,16 @@ int main(int argc, char** argv) {
           if (dt > 0) best = std::min(best, dt);
         }
         row.cpu_gb_s = static_cast<double>(row_bytes * cache_rows) / best / 1e9;
+        std::vector<float> x8(static_cast<size_t>(8 * K)), y8(static_cast<size_t>(8 * cache_rows));
+        for (int64_t i = 0; i < 8 * K; ++i) x8[static_cast<size_t>(i)] = x[static_cast<size_t>(i % K)] * (1 + i / K);
+        double best8 = 1e30;
+        for (int i = 0; i < 100; ++i) {
+          const double t0 = thread_cpu_s();
+          kernels::cpu::matmul(m, x8.data(), 8, y8.data(), nullptr);
+          const double dt = thread_cpu_s() - t0;
+          if (dt > 0) best8 = std::min(best8, dt);
+        }
+        row.batch8_x = 8 * best / best8;
       }
       rows.push_back(row);
       if (threads * 2 > max_threads && threads != max_threads) threads = max_threads / 2;  // always end at max
@@ -142,7 +154,7 @@ int main(int argc, char** argv) {
     for (const auto& r : rows) {
       j.push_back({{"type", r.type}, {"threads", r.threads}, {"matvec_gb_s", r.mem_gb_s},
                    {"matvec_cached_gb_s", r.cache_gb_s}, {"read_gb_s", r.read_gb_s},
-                   {"matvec_cached_gb_per_cpu_s", r.cpu_gb_s},
+                   {"matvec_cached_gb_per_cpu_s", r.cpu_gb_s}, {"batch8_speedup", r.batch8_x},
                    {"pct_of_read", 100.0 * r.mem_gb_s / r.read_gb_s}});
     }
     std::printf("%s\n", j.dump().c_str());
@@ -150,12 +162,16 @@ int main(int argc, char** argv) {
   }
   std::printf("matrix-vector product, K = %lld, %zu MB of weights per type (simd: %s)\n", static_cast<long long>(K), mb,
               kernels::cpu::simd_level());
-  std::printf("%-6s %7s %14s %14s %16s %8s %18s\n", "type", "threads", "matvec GB/s", "cached GB/s", "read GB/s (base)",
-              "% read", "cached GB/cpu-s");
+  std::printf("%-6s %7s %14s %14s %16s %8s %18s %13s\n", "type", "threads", "matvec GB/s", "cached GB/s", "read GB/s (base)",
+              "% read", "cached GB/cpu-s", "8-token gain");
   for (const auto& r : rows) {
-    std::printf("%-6s %7d %14.1f %14.1f %16.1f %7.0f%% %18s\n", r.type.c_str(), r.threads, r.mem_gb_s, r.cache_gb_s,
-                r.read_gb_s, 100.0 * r.mem_gb_s / r.read_gb_s,
-                r.threads == 1 ? std::to_string(r.cpu_gb_s).substr(0, 5).c_str() : "");
+    char cpu[32] = "", gain[32] = "";
+    if (r.threads == 1) {
+      std::snprintf(cpu, sizeof cpu, "%.1f", r.cpu_gb_s);
+      std::snprintf(gain, sizeof gain, "%.2fx", r.batch8_x);
+    }
+    std::printf("%-6s %7d %14.1f %14.1f %16.1f %7.0f%% %18s %13s\n", r.type.c_str(), r.threads, r.mem_gb_s,
+                r.cache_gb_s, r.read_gb_s, 100.0 * r.mem_gb_s / r.read_gb_s, cpu, gain);
   }
   return 0;
 }
