@@ -1,6 +1,7 @@
 // The Assistant: registry of databases (config + API, persisted in the main
 // database when one is given), catalogs cached per file version, and the query
-// path: link -> rule parser -> render -> validate -> execute.
+// path: link -> model under the decoding grammar (when a model is given) or rule
+// parser -> render -> validate -> execute.
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -9,6 +10,7 @@
 
 #include "apps/sql_assist/catalog.h"
 #include "apps/sql_assist/linker.h"
+#include "apps/sql_assist/model_gen.h"
 #include "apps/sql_assist/readonly_db.h"
 #include "apps/sql_assist/rule_parser.h"
 #include "apps/sql_assist/schema_grammar.h"
@@ -69,6 +71,7 @@ bool write_intent(const std::string& question) {
 struct Assistant::Impl {
   AssistOptions options;
   std::shared_ptr<sql::Database> store;
+  std::shared_ptr<engine::Generator> generator;  // null: the rule-based parser writes SQL
   struct Entry {
     std::string path;
     FileVersion version;
@@ -156,12 +159,14 @@ struct Assistant::Impl {
 Assistant::Assistant(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Assistant::~Assistant() = default;
 
-Result<std::shared_ptr<Assistant>> Assistant::create(const AssistOptions& options, std::shared_ptr<sql::Database> store) {
+Result<std::shared_ptr<Assistant>> Assistant::create(const AssistOptions& options, std::shared_ptr<sql::Database> store,
+                                                     std::shared_ptr<engine::Generator> generator) {
   if (options.max_rows < 1 || options.time_limit_ms < 1)
     return Error(ErrorCode::INVALID_INPUT, "sql_assist: max_rows and time_limit_ms must be positive");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->store = std::move(store);
+  impl->generator = std::move(generator);
   if (impl->store) MOERAG_TRY(impl->load_store());
   std::shared_ptr<Assistant> a(new Assistant(std::move(impl)));
   for (const auto& d : options.databases) {
@@ -263,26 +268,38 @@ Result<QueryResponse> Assistant::query(const QueryRequest& r) {
     MOERAG_TRY(db->validate(r.sql));
     out.explanation = "Runs the given SQL statement (validated as a single read-only SELECT).";
   } else {
-    // TODO(issue 5): with a generative model loaded, generate under build_schema_grammar()
-    // through the engine's constrained decoding; until the engine offers it, the rules run.
-    out.generator = "rules";
     if (write_intent(r.question))
       return Error(ErrorCode::INVALID_INPUT,
                    "refused: this assistant only reads data; it cannot drop, delete, insert or change anything");
     Linking linking = link_question(r.question, *cat);
     out.links = describe_links(linking, *cat);
-    ParseOutcome p = parse_question(linking, *cat);
-    Result<Rendered> rendered = p.ok ? render_query(p.query, *cat) : Result<Rendered>(Error(ErrorCode::INVALID_INPUT, p.reason));
-    Status valid = rendered.ok() ? db->validate(rendered->sql) : Status(rendered.error());
+    Status valid = ok_status();
+    if (impl_->generator) {
+      out.generator = "model";
+      MOERAG_ASSIGN_OR_RETURN(ModelSql m, model_sql(*impl_->generator, *cat, linking, r.question, impl_->options));
+      if (m.sql.empty())
+        valid = Error(ErrorCode::INVALID_INPUT, m.finish_reason == "timeout"
+                                                    ? "the model did not finish within " + std::to_string(impl_->options.model_timeout_ms) + " ms"
+                                                    : "the model stopped before a complete statement (" + m.finish_reason + ")");
+      else
+        valid = db->validate(m.sql);
+      out.sql = m.sql;
+      out.explanation = explain_sql(m.sql);
+    } else {
+      out.generator = "rules";
+      ParseOutcome p = parse_question(linking, *cat);
+      Result<Rendered> rendered = p.ok ? render_query(p.query, *cat) : Result<Rendered>(Error(ErrorCode::INVALID_INPUT, p.reason));
+      valid = rendered.ok() ? db->validate(rendered->sql) : Status(rendered.error());
+      if (rendered.ok()) out.sql = rendered->sql, out.explanation = rendered->explanation;
+    }
     if (!valid.ok()) {
       out.declined = true;
+      out.sql.clear();
       out.explanation = "I could not turn this question into SQL: " + valid.error().message +
                         ". Try naming the table and columns, or write the SQL yourself.";
       out.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       return out;
     }
-    out.sql = rendered->sql;
-    out.explanation = rendered->explanation;
   }
   if (r.execute) {
     MOERAG_ASSIGN_OR_RETURN(auto table, db->execute(out.sql));

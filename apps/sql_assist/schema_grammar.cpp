@@ -121,12 +121,17 @@ std::string to_gbnf(const Grammar& g) {
       for (size_t i = 0; i < seq.size(); ++i) {
         if (i) out += " ws ";
         const auto& s = seq[i];
-        out += s.kind == K::RULE ? s.text : s.kind == K::NUMBER ? "num" : s.kind == K::STRING ? "str" : term(s.text);
+        out += s.kind == K::RULE      ? s.text
+               : s.kind == K::NUMBER  ? "num"
+               : s.kind == K::INTEGER ? "int"
+               : s.kind == K::STRING  ? "str"
+                                      : term(s.text);
       }
     }
     out += "\n";
   }
   out += "num ::= [0-9]+ (\".\" [0-9]+)?\n";
+  out += "int ::= [0-9]+\n";
   out += "str ::= \"'\" ([^'] | \"''\")* \"'\"\n";
   out += "ws ::= [ \\t\\n]*\n";
   return out;
@@ -194,7 +199,8 @@ bool grammar_accepts(const Grammar& g, const std::string& sql) {
     if (s.kind == K::RULE) return rule_ends(index.at(s.text), pos);
     if (pos >= toks.size()) return {};
     const SqlToken& tk = toks[pos];
-    bool ok = s.kind == K::NUMBER ? tk.kind == SqlToken::Kind::NUMBER
+    bool ok = s.kind == K::NUMBER    ? tk.kind == SqlToken::Kind::NUMBER
+              : s.kind == K::INTEGER ? tk.kind == SqlToken::Kind::NUMBER && tk.text.find('.') == std::string::npos
               : s.kind == K::STRING ? tk.kind == SqlToken::Kind::STRING
                                     : (tk.kind == SqlToken::Kind::WORD || tk.kind == SqlToken::Kind::PUNCT) && tk.text == s.text;
     return ok ? std::set<size_t>{pos + 1} : std::set<size_t>{};

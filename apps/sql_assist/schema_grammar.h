@@ -12,11 +12,12 @@
 namespace moerag::sql_assist {
 
 /// One grammar symbol: a terminal token (keyword, punctuation, identifier), a
-/// token class (NUMBER, STRING) or a rule reference.
+/// token class (NUMBER, INTEGER, STRING) or a rule reference.
 struct GSymbol {
-  enum class Kind { TERMINAL, NUMBER, STRING, RULE };
+  enum class Kind { TERMINAL, NUMBER, STRING, RULE, INTEGER };
   Kind kind = Kind::TERMINAL;
-  std::string text;  ///< terminal text (case-insensitive) or rule name
+  std::string text;   ///< terminal text (case-folded) or rule name
+  std::string shown;  ///< identifiers: the name as written into SQL (quoted when needed); empty for keywords
 };
 
 /// A rule: alternatives, each a sequence of symbols (empty sequence = epsilon).

@@ -176,7 +176,7 @@ Result<SpiderEvalReport> run_spider_eval(const SpiderEvalOptions& o, const std::
   if (!in) return Error(ErrorCode::NOT_FOUND, "no dev.json in '" + o.dir + "'");
   json dev = json::parse(in, nullptr, false);
   if (!dev.is_array()) return Error(ErrorCode::INVALID_INPUT, "dev.json is not a JSON array");
-  MOERAG_ASSIGN_OR_RETURN(auto assistant, Assistant::create(o.assist));
+  MOERAG_ASSIGN_OR_RETURN(auto assistant, Assistant::create(o.assist, nullptr, o.generator));
   SpiderEvalReport rep;
   int emitted = 0, executable = 0, declined = 0, correct = 0;
   for (const auto& ex : dev) {

@@ -1,7 +1,7 @@
 // Front door of the NL-to-SQL assistant: registered SQLite databases opened
-// read-only, their schema catalog, schema linking, the rule-based generator (and
-// the schema grammar a model will decode under), validation and capped, timed
-// execution. Also the Spider-format evaluation. Plain data in and out; SQLite stays
+// read-only, their schema catalog, schema linking, SQL from a language model under
+// the schema grammar (when one is given) or from the rule-based parser, validation
+// and capped, timed execution. Also the Spider-format evaluation. Plain data in and out; SQLite stays
 // behind this header.
 #pragma once
 
@@ -14,6 +14,10 @@
 
 #include "core/result.h"
 #include "core/sqlite.h"
+
+namespace moerag::engine {
+class Generator;
+}
 
 namespace moerag::sql_assist {
 
@@ -30,6 +34,8 @@ struct AssistOptions {
   int sample_values = 5;           ///< distinct sample values shown per text column
   int value_index_rows = 20000;    ///< distinct cell values indexed per database for linking
   int max_sql_bytes = 20000;       ///< longer SQL is refused before it reaches SQLite
+  int model_examples = 3;          ///< closest example pairs shown in a model's prompt
+  int64_t model_timeout_ms = 60000;  ///< deadline for one model generation (0 = none)
   std::vector<DatabaseSpec> databases;  ///< registered at start-up
 };
 
@@ -119,7 +125,7 @@ struct QueryRequest {
 struct QueryResponse {
   std::string sql;           ///< empty when declined
   std::string explanation;   ///< one line: what the query does, or why nothing was generated
-  std::string generator;     ///< "rules", "model" or "user"
+  std::string generator;     ///< "model" (a language model under the schema grammar), "rules" or "user"
   bool declined = false;     ///< the parser could not understand the question
   bool executed = false;
   std::vector<std::string> columns;
@@ -134,8 +140,11 @@ class Assistant {
  public:
   /// store: optional main database where API registrations, annotations and
   /// examples persist (tables sql_assist_*); nullptr keeps them in memory only.
+  /// generator: a language model; when given, questions are answered by the model
+  /// decoding under the schema grammar instead of the rule-based parser.
   static Result<std::shared_ptr<Assistant>> create(const AssistOptions& options,
-                                                   std::shared_ptr<sql::Database> store = nullptr);
+                                                   std::shared_ptr<sql::Database> store = nullptr,
+                                                   std::shared_ptr<engine::Generator> generator = nullptr);
   ~Assistant();
   Assistant(const Assistant&) = delete;
   Assistant& operator=(const Assistant&) = delete;
@@ -153,12 +162,14 @@ class Assistant {
   Status add_example(const std::string& db, const ExamplePair& e);
 
   /// Generates (or takes) SQL, validates it and runs it when asked. Expected
-  /// failures: NOT_FOUND (db), INVALID_INPUT (bad SQL, refused statement, time limit).
+  /// failures: NOT_FOUND (db), INVALID_INPUT (bad SQL, refused statement, time limit);
+  /// with a model also the engine's (OVERLOADED, CONTEXT_TOO_LONG).
   Result<QueryResponse> query(const QueryRequest& request);
   /// Schema links of a question, best first.
   Result<std::vector<SchemaLink>> link(const std::string& db, const std::string& question);
 
-  /// The SELECT-only grammar of the live schema, in GBNF (for constrained decoding).
+  /// The SELECT-only grammar of the live schema, in GBNF. A model decodes under a
+  /// stricter, bounded form of it built per question (decode_grammar.h).
   Result<std::string> grammar_gbnf(const std::string& db);
   /// Whether `sql` is a sentence of that grammar (only real tables/columns, SELECT only).
   Result<bool> grammar_accepts(const std::string& db, const std::string& sql);
@@ -175,6 +186,7 @@ struct SpiderEvalOptions {
   std::vector<std::string> db_filter;  ///< only these db_ids (empty: all)
   int limit = 0;                       ///< first N questions only (0: all)
   AssistOptions assist;
+  std::shared_ptr<engine::Generator> generator;  ///< when set, SQL is written by this model
 };
 
 /// One evaluated question.
