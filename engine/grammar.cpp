@@ -6,6 +6,7 @@
 #include "engine/grammar.h"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 
@@ -57,10 +58,26 @@ class Compiler {
       g->rules.push_back(std::move(starts));
     }
     MOERAG_TRY(check_left_recursion(*g));
+    for (auto& c : g->classes) fill_first_bytes(c);
     return std::shared_ptr<const Grammar>(std::move(g));
   }
 
  private:
+  // Which UTF-8 lead bytes can begin a character of the class: ASCII bytes exactly,
+  // a multi-byte lead byte when the class meets the code points it introduces.
+  static void fill_first_bytes(Grammar::CharClass& c) {
+    auto set = [&c](uint32_t b) { c.first_bytes[b >> 6] |= uint64_t{1} << (b & 63); };
+    for (uint32_t b = 0; b < 0x80; ++b)
+      if (c.matches(b)) set(b);
+    for (uint32_t b = 0xC2; b <= 0xDF; ++b)  // 2 bytes: 5 payload bits of the lead, 6 more
+      if (c.intersects((b & 0x1F) << 6, ((b & 0x1F) << 6) | 0x3F)) set(b);
+    for (uint32_t b = 0xE0; b <= 0xEF; ++b)  // 3 bytes: 4 + 12 bits
+      if (c.intersects(std::max<uint32_t>((b & 0x0F) << 12, 0x800), ((b & 0x0F) << 12) | 0xFFF)) set(b);
+    for (uint32_t b = 0xF0; b <= 0xF4; ++b)  // 4 bytes: 3 + 18 bits, up to U+10FFFF
+      if (c.intersects(std::max<uint32_t>((b & 0x07) << 18, 0x10000), std::min<uint32_t>(((b & 0x07) << 18) | 0x3FFFF, 0x10FFFF)))
+        set(b);
+  }
+
   int32_t new_rule() {
     alts_.emplace_back();
     return static_cast<int32_t>(alts_.size() - 1);
@@ -292,7 +309,8 @@ void GrammarState::expand(Stack s, std::vector<Stack>& out) const {
 }
 
 bool GrammarState::advance_cp(uint32_t cp) {
-  std::vector<Stack> next;
+  std::vector<Stack>& next = scratch_;
+  next.clear();
   for (const Stack& s : stacks_) {
     if (s.empty()) continue;
     const Sym& sym = g_->syms[static_cast<size_t>(s.back())];
@@ -303,8 +321,21 @@ bool GrammarState::advance_cp(uint32_t cp) {
   }
   std::sort(next.begin(), next.end());
   next.erase(std::unique(next.begin(), next.end()), next.end());
-  stacks_ = std::move(next);
+  stacks_.swap(next);
   return !stacks_.empty();
+}
+
+void GrammarState::next_bytes(uint64_t bits[4]) const {
+  bits[0] = bits[1] = bits[2] = bits[3] = 0;
+  if (need_ > 0) {  // inside a character: any continuation byte (advance_byte checks the rest)
+    bits[2] = ~uint64_t{0};
+    return;
+  }
+  for (const Stack& s : stacks_) {
+    if (s.empty()) continue;
+    const auto& fb = g_->classes[static_cast<size_t>(g_->syms[static_cast<size_t>(s.back())].arg)].first_bytes;
+    for (int i = 0; i < 4; ++i) bits[i] |= fb[i];
+  }
 }
 
 // Some stack accepts a character that starts with the bytes held so far.
@@ -398,13 +429,22 @@ TokenTrie::TokenTrie(const Tokenizer& tok) {
 
 namespace {
 
-void walk(const TokenTrie& trie, int32_t node, const GrammarState& st, std::vector<int32_t>* allowed) {
+// Depth-first over the trie with one reusable state per depth (assignment keeps the
+// vectors' capacity, so a warm walk allocates little), skipping every child whose
+// byte the state cannot take next without copying anything.
+void walk(const TokenTrie& trie, int32_t node, const GrammarState& st, std::deque<GrammarState>& pool, size_t depth,
+          std::vector<int32_t>* allowed) {
+  uint64_t bits[4];
+  st.next_bytes(bits);
   for (const auto& [b, kid] : trie.nodes[static_cast<size_t>(node)].kids) {
-    GrammarState next = st;
+    if (((bits[b >> 6] >> (b & 63)) & 1) == 0) continue;
+    if (pool.size() <= depth) pool.push_back(st);
+    GrammarState& next = pool[depth];
+    next = st;
     if (!next.advance_byte(b)) continue;
     const auto& toks = trie.nodes[static_cast<size_t>(kid)].tokens;
     allowed->insert(allowed->end(), toks.begin(), toks.end());
-    walk(trie, kid, next, allowed);
+    walk(trie, kid, next, pool, depth + 1, allowed);
   }
 }
 
@@ -412,7 +452,10 @@ void walk(const TokenTrie& trie, int32_t node, const GrammarState& st, std::vect
 
 void allowed_tokens(const GrammarState& state, const TokenTrie& trie, std::vector<int32_t>* allowed) {
   if (state.accepting()) allowed->insert(allowed->end(), trie.eog().begin(), trie.eog().end());
-  if (state.can_continue()) walk(trie, 0, state, allowed);
+  if (state.can_continue()) {
+    std::deque<GrammarState> pool;  // references stay valid as it grows
+    walk(trie, 0, state, pool, 0, allowed);
+  }
 }
 
 }  // namespace moerag::engine

@@ -76,6 +76,8 @@ class Grammar {
   struct CharClass {
     std::vector<std::pair<uint32_t, uint32_t>> ranges;  ///< sorted, merged
     bool negated = false;
+    /// Bit b set: a character of this class can start with UTF-8 byte b (filled by compile()).
+    uint64_t first_bytes[4] = {0, 0, 0, 0};
     bool matches(uint32_t cp) const;
     bool intersects(uint32_t lo, uint32_t hi) const;
   };
@@ -102,6 +104,9 @@ class GrammarState {
   const std::shared_ptr<const Grammar>& grammar_ptr() const { return g_; }
   /// Identifies the state within its grammar (equal keys allow equal tokens).
   std::string key() const;
+  /// Bit b set when byte b may be the next byte (a superset: advance_byte decides);
+  /// lets a token-trie walk skip whole subtrees without copying the state.
+  void next_bytes(uint64_t bits[4]) const;
 
  private:
   using Stack = std::vector<int32_t>;
@@ -111,6 +116,7 @@ class GrammarState {
 
   std::shared_ptr<const Grammar> g_;
   std::vector<Stack> stacks_;
+  std::vector<Stack> scratch_;  // advance_cp's next stacks, kept for their capacity
   uint32_t cp_ = 0;  // bits of an incomplete UTF-8 character
   int need_ = 0;     // continuation bytes it still needs
   int len_ = 0;      // its total length in bytes
