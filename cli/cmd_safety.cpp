@@ -5,20 +5,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "core/hash.h"
-#include "safety/dataset.h"
-#include "safety/evaluate.h"
 #include "safety/filter.h"
-#include "safety/normalize.h"
-#include "safety/rules.h"
-#include "safety/trainer.h"
+#include "safety/tools.h"
 
 namespace moerag::cli {
 namespace {
@@ -48,22 +42,6 @@ json verdict_json(const Verdict& v) {
   j["scores"] = s;
   if (v.decision == Decision::REDACT) j["redacted_text"] = v.redacted_text;
   return j;
-}
-
-// Splits examples by the same hash the dataset builder uses (10% test, 10% valid).
-Dataset split_examples(std::vector<Example> all) {
-  Dataset ds;
-  for (auto& e : all) {
-    uint64_t bucket = (fnv1a64(normalize_text(e.text)) >> 7) % 10;
-    (bucket == 0 ? ds.test : bucket == 1 ? ds.valid : ds.train).push_back(std::move(e));
-  }
-  return ds;
-}
-
-Result<Dataset> load_data(const std::string& data, const std::string& seeds) {
-  if (std::filesystem::is_directory(data)) return build_dataset(data, seeds);
-  MOERAG_ASSIGN_OR_RETURN(auto all, read_examples_jsonl(data));
-  return split_examples(std::move(all));
 }
 
 void add_check(CLI::App* s) {
@@ -147,38 +125,26 @@ void add_score(CLI::App* s) {
 
 void add_eval(CLI::App* s) {
   auto* cmd = s->add_subcommand("eval", "Precision, recall, F1 and AUPRC per category; flag rates on public sets");
-  auto data = std::make_shared<std::string>();
-  auto seeds = std::make_shared<std::string>("safety/data/seeds.jsonl");
+  auto req = std::make_shared<EvalRequest>();
   auto flags = std::make_shared<FilterFlags>();
-  cmd->add_option("--data", *data,
+  cmd->add_option("--data", req->data,
                   "Labelled JSONL ({\"text\",\"labels\":[...]}, all rows are scored), or the ../shared/data folder "
                   "(held-out test split of the training recipe + the external evaluation sets)")
       ->required();
-  cmd->add_option("--seeds", *seeds, "Project seed examples (with a data folder)");
+  cmd->add_option("--seeds", req->seeds, "Project seed examples (with a data folder)");
   flags->add_to(cmd);
   on_run(cmd, [=] {
     auto f = flags->create();
     if (!f.ok()) return fail(f.error().message, 2);
-    std::vector<Example> examples;
-    bool dir = std::filesystem::is_directory(*data);
-    if (dir) {
-      auto ds = build_dataset(*data, *seeds);
-      if (!ds.ok()) return fail(ds.error().message, 2);
-      examples = std::move(ds->test);
-      std::printf("held-out test split of the training recipe: %zu texts\n", examples.size());
-    } else {
-      auto ex = read_examples_jsonl(*data);
-      if (!ex.ok()) return fail(ex.error().message, 2);
-      examples = std::move(*ex);
-      std::printf("%s: %zu texts\n", data->c_str(), examples.size());
-    }
-    std::printf("%s", format_metrics(evaluate_model(**f, examples)).c_str());
-    if (!dir) return 0;
+    auto report = evaluate(**f, *req);
+    if (!report.ok()) return fail(report.error().message, 2);
+    std::printf("%s\n%s", report->description.c_str(), format_category_table(report->categories).c_str());
+    if (report->sets.empty()) return 0;
     std::printf("\nexternal sets, both layers, direction input (never trained on):\n");
     std::printf("%-58s %6s %8s %8s %9s\n", "set", "n", "flagged", "rate", "by rules");
-    for (const auto& set : build_eval_sets(*data)) {
-      SetResult r = evaluate_set(**f, set);
-      std::printf("%-58s %6zu %8zu %7.1f%% %9zu\n", r.name.c_str(), r.n, r.flagged, 100 * r.rate(), r.by_rules);
+    for (const auto& r : report->sets) {
+      double rate = r.n ? 100.0 * static_cast<double>(r.flagged) / static_cast<double>(r.n) : 0;
+      std::printf("%-58s %6zu %8zu %7.1f%% %9zu\n", r.name.c_str(), r.n, r.flagged, rate, r.by_rules);
     }
     return 0;
   });
@@ -186,41 +152,27 @@ void add_eval(CLI::App* s) {
 
 void add_train(CLI::App* s) {
   auto* cmd = s->add_subcommand("train", "Train the layer-2 classifier (deterministic)");
-  auto data = std::make_shared<std::string>();
+  auto req = std::make_shared<TrainRequest>();
   auto out = std::make_shared<std::string>();
-  auto seeds = std::make_shared<std::string>("safety/data/seeds.jsonl");
-  auto rules_dir = std::make_shared<std::string>();
-  auto o = std::make_shared<TrainOptions>();
-  cmd->add_option("--data", *data, "The ../shared/data folder (built-in recipe) or a labelled JSONL file")->required();
+  cmd->add_option("--data", req->data, "The ../shared/data folder (built-in recipe) or a labelled JSONL file")->required();
   cmd->add_option("--out", *out, "Model file to write")->required();
-  cmd->add_option("--seeds", *seeds, "Project seed examples (with a data folder)");
-  cmd->add_option("--rules-dir", *rules_dir, "Rule files whose PII findings become placeholders (default: built-in)");
-  cmd->add_option("--bits", o->n_bits, "log2 of the hashed feature count")->check(CLI::Range(12, 22));
-  cmd->add_option("--epochs", o->epochs, "Passes over the training split")->check(CLI::Range(1, 100));
-  cmd->add_option("--seed", o->seed, "Shuffle seed");
-  cmd->add_option("--max-fpr", o->max_valid_fpr, "Thresholds flag at most this share of validation negatives");
+  cmd->add_option("--seeds", req->seeds, "Project seed examples (with a data folder)");
+  cmd->add_option("--rules-dir", req->rules_dir, "Rule files whose PII findings become placeholders (default: built-in)");
+  cmd->add_option("--bits", req->n_bits, "log2 of the hashed feature count")->check(CLI::Range(12, 22));
+  cmd->add_option("--epochs", req->epochs, "Passes over the training split")->check(CLI::Range(1, 100));
+  cmd->add_option("--seed", req->seed, "Shuffle seed");
+  cmd->add_option("--max-fpr", req->max_valid_fpr, "Thresholds flag at most this share of validation negatives");
   on_run(cmd, [=] {
     auto t0 = std::chrono::steady_clock::now();
-    auto ds = load_data(*data, *seeds);
-    if (!ds.ok()) return fail(ds.error().message, 2);
-    for (const auto& l : ds->log) std::printf("data: %s\n", l.c_str());
-    // The embedded default rules (or --rules-dir): the model learns from text with PII
-    // as placeholders, exactly as the filter will show it.
-    auto config = load_rule_config(*rules_dir);
-    if (!config.ok()) return fail(config.error().message, 2);
-    auto rules = Rules::compile(std::move(*config));
-    if (!rules.ok()) return fail(rules.error().message, 2);
-    std::vector<std::string> log;
-    auto model = train_classifier(*ds, *o, **rules, &log);
-    for (const auto& l : log) std::printf("train: %s\n", l.c_str());
-    if (!model.ok()) return fail(model.error().message);
-    std::string bytes = (*model)->serialize();
+    auto report = train_model(*req);
+    if (!report.ok()) return fail(report.error().message, 2);
+    for (const auto& l : report->log) std::printf("%s\n", l.c_str());
+    const std::string& bytes = report->model_bytes;
     std::ofstream os(*out, std::ios::binary);
     os.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!os) return fail("cannot write " + *out);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("wrote %s (%zu bytes, sha256 %s) in %.1f s\n", out->c_str(), bytes.size(), sha256_hex(bytes).c_str(),
-                secs);
+    std::printf("wrote %s (%zu bytes, sha256 %s) in %.1f s\n", out->c_str(), bytes.size(), report->sha256.c_str(), secs);
     return 0;
   });
 }
