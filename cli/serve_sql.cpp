@@ -1,7 +1,11 @@
 // Joins the NL-to-SQL assistant to `moerag serve`: databases registered through
-// the API persist in the main database; `sql_assist.*` settings configure it.
+// the API persist in the main database; `sql_assist.*` settings configure it. When
+// the engine step loaded a model (module "generator"), the model writes the SQL
+// under the schema grammar; otherwise the rule-based parser does.
 #include "apps/sql_assist/sql_assist.h"
 #include "cli/serve_modules.h"
+#include "core/log.h"
+#include "engine/generator.h"
 #include "web/routes_sql.h"
 
 namespace moerag::cli {
@@ -20,8 +24,10 @@ sql_assist::AssistOptions options_from(const config::Settings& s) {
 }
 
 RegisterServeModule reg(50, "sql_assist", [](ServeContext& ctx) -> Status {
-  auto a = sql_assist::Assistant::create(options_from(ctx.settings), ctx.db);
+  auto generator = ctx.get<engine::Generator>("generator");
+  auto a = sql_assist::Assistant::create(options_from(ctx.settings), ctx.db, generator);
   if (!a.ok()) return a.error().with_context("sql_assist");
+  log::get("cli")->info("sql_assist: SQL written by {}", generator ? "the model under the schema grammar" : "the rule-based parser");
   ctx.modules["sql_assist"] = *a;
   ctx.services.route_sets.push_back(web::sql_routes(*a));
   return ok_status();

@@ -49,7 +49,10 @@ const json kQuerySchema = {{"type", "object"},
 
 void add_query_route(Router& router, std::shared_ptr<Assistant> a) {
   router.add({"POST", "/v1/sql/query", Role::USER, "sql",
-              "Turn a question into validated read-only SQL over a registered database, and run it.", kQuerySchema,
+              "Turn a question into validated read-only SQL over a registered database, and run it. The SQL is "
+              "written by the loaded model decoding under the database's schema grammar, or by the rule-based parser "
+              "when no model is loaded; the response's generator field says which (\"model\", \"rules\", or "
+              "\"user\" for given SQL).", kQuerySchema,
               {{"type", "object"}}, [a](Ctx& c) {
                 auto body = c.json_body();
                 if (!body.ok()) return c.fail(body.error());
@@ -110,7 +113,9 @@ void add_database_routes(Router& router, std::shared_ptr<Assistant> a) {
                 c.send(schema_json(*s));
               }});
   router.add({"GET", "/v1/sql/databases/{db}/grammar", Role::USER, "sql",
-              "The SELECT-only GBNF grammar of the live schema (for constrained decoding).", nullptr,
+              "The SELECT-only GBNF grammar of the live schema: every table and column, numbers compared with "
+              "numeric columns and strings with text ones. A loaded model decodes under a stricter, bounded form of it "
+              "(columns only of the tables in its FROM clause, joins along foreign keys).", nullptr,
               {{"type", "object"}}, [a](Ctx& c) {
                 auto g = a->grammar_gbnf(c.params["db"]);
                 if (!g.ok()) return c.fail(g.error());
