@@ -1,5 +1,6 @@
 // `moerag serve` start-up steps of the chat app: "chat" (order 40) builds the
-// ChatService over retrieval and safety and adds its routes; "demo" (order 45)
+// ChatService over retrieval, safety and (when model.path is set) the engine's
+// Generator, and adds its routes; "demo" (order 45)
 // ingests the demo knowledge base (docs/ and the COVID FAQ) when demo.enabled is on
 // and the knowledge base does not exist yet, so `make run` can be asked at once.
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "apps/chat/chat.h"
 #include "cli/serve_modules.h"
 #include "core/log.h"
+#include "engine/generator.h"
 #include "retrieval/retriever.h"
 #include "safety/filter.h"
 #include "web/routes_chat.h"
@@ -124,8 +126,12 @@ RegisterServeModule reg_chat(40, "chat", [](ServeContext& ctx) -> Status {
   auto filter = ctx.get<safety::Filter>("safety");  // null: answers go unchecked
   if (!filter) log::get("cli")->warn("chat: no safety filter; chat input and output are not checked");
   chat::SearchFn search = [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); };
-  // TODO(issue 4): pass an AnswerGenerator over the engine's Generator when a model is loaded.
-  MOERAG_ASSIGN_OR_RETURN(auto svc, chat::ChatService::create(ctx.db, chat_options(ctx.settings), search, filter, nullptr));
+  // With a model loaded (step "engine"), answers are generated with [n] citations,
+  // follow-ups rewritten and older turns summarised by it; without one, extractive.
+  auto generator = chat::model_answer_generator(ctx.get<engine::Generator>("generator"));
+  log::get("cli")->info("chat: {} answers", generator ? "generated (model)" : "extractive (no model)");
+  MOERAG_ASSIGN_OR_RETURN(auto svc,
+                          chat::ChatService::create(ctx.db, chat_options(ctx.settings), search, filter, generator));
   std::shared_ptr<chat::ChatService> shared = std::move(svc);
   ctx.modules["chat"] = shared;
   ctx.services.route_sets.push_back(web::chat_routes(shared));

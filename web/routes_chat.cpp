@@ -50,7 +50,10 @@ json turn_json(const chat::Turn& t) {
   return j;
 }
 
-std::string sse(const std::string& event, const json& data) { return "event: " + event + "\ndata: " + data.dump() + "\n\n"; }
+// A model's pieces may split a UTF-8 character: bad bytes become U+FFFD instead of throwing.
+std::string sse(const std::string& event, const json& data) {
+  return "event: " + event + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
 
 Result<chat::ChatRequest> parse_chat(Ctx& c, bool* stream) {
   MOERAG_ASSIGN_OR_RETURN(json body, c.json_body());

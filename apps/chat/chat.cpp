@@ -94,13 +94,33 @@ struct ChatService::Impl {
         break;
       }
     if (generator && !previous.empty() && is_follow_up(message)) {
-      // TODO(issue 4): exercised once a Generator is wired in; the heuristic is the fallback.
       std::string prompt = "Previous question: " + previous + "\nFollow-up: " + message +
                            "\nRewrite the follow-up as one self-contained question. Reply with the question only.";
       auto r = generator->generate("You rewrite follow-up questions.", prompt, 64, nullptr);
-      if (r.ok() && !text::trim(*r).empty()) return std::string(text::trim(*r));
+      if (r.ok()) {
+        std::string q = usable_rewrite(*r, message, previous);
+        if (!q.empty()) return q;
+      } else {
+        log->warn("chat: query rewrite by the model failed ({}); using the previous turn's key terms", r.error().message);
+      }
     }
     return carry_forward(message, previous);
+  }
+
+  // The model's rewrite when it reads as a question about the same thing: its first
+  // line, sharing a content term with the follow-up or the previous query, and not
+  // much longer than both together. Anything else (chatter, an invented topic) is
+  // dropped and the follow-up carries the previous turn's key terms instead.
+  static std::string usable_rewrite(const std::string& out, const std::string& message, const std::string& previous) {
+    std::string_view line = text::trim(out);
+    line = text::trim(line.substr(0, line.find('\n')));
+    if (line.empty()) return "";
+    if (count_tokens(line) > 2 * (count_tokens(message) + count_tokens(previous)) + 4) return "";
+    auto have = content_terms(line);
+    auto known = content_terms(message + " " + previous);
+    for (const auto& t : have)
+      if (std::find(known.begin(), known.end(), t) != known.end()) return text::utf8_sanitize(line);
+    return "";
   }
 
   std::vector<retrieval::Passage> screen(std::vector<retrieval::Passage> passages, const std::string& kb) {
@@ -117,7 +137,7 @@ struct ChatService::Impl {
 
   Status generated_answer(const ChatRequest& req, const Profile& profile, SessionInfo& session,
                           const std::vector<Turn>& history, const std::vector<Candidate>& cands, ChatResponse& r,
-                          const TokenSink& sink);
+                          const TokenSink& sink, bool* streamed);
 };
 
 ChatService::ChatService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -139,7 +159,10 @@ Result<std::unique_ptr<ChatService>> ChatService::create(std::shared_ptr<sql::Da
 
 Status ChatService::Impl::generated_answer(const ChatRequest& req, const Profile& profile, SessionInfo& session,
                                            const std::vector<Turn>& history, const std::vector<Candidate>& cands,
-                                           ChatResponse& r, const TokenSink& sink) {
+                                           ChatResponse& r, const TokenSink& sink, bool* streamed_out) {
+  r.mode = "generated";
+  // Nothing relevant retrieved: the model is not asked (the caller says the fallback).
+  if (cands.empty() || cands[0].coverage < options.min_confidence) return {};
   Budget b = split_budget(options);
   int summary_tokens = count_tokens(session.summary);
   Window w = fit_window(history, b.history, options.recent_turns, summary_tokens);
@@ -148,20 +171,22 @@ Status ChatService::Impl::generated_answer(const ChatRequest& req, const Profile
     std::vector<const Turn*> old;
     for (size_t i : w.dropped) old.push_back(&history[i]);
     auto s = generator->generate("You summarise conversations.", summary_prompt(session.summary, old), 128, nullptr);
-    if (s.ok()) {
-      session.summary = std::string(text::trim(*s));
+    if (s.ok() && !text::trim(*s).empty()) {
+      session.summary = text::utf8_sanitize(text::trim(*s));
       (void)store->set_summary(session.id, session.summary);
+    } else if (!s.ok()) {
+      log->warn("chat: summarising earlier turns failed: {}", s.error().message);
     }
   }
   std::string hist;
   if (!session.summary.empty()) hist += "(Summary of earlier turns) " + session.summary + "\n";
   for (size_t i : w.kept) hist += (history[i].role == "user" ? "User: " : "Assistant: ") + history[i].content + "\n";
   r.history_turns = static_cast<int>(w.kept.size());
-  size_t n_used = 0;
-  std::string prompt = rag_prompt(req.message, cands, hist, b.passages, &n_used);
   std::unique_ptr<safety::StreamChecker> checker = filter ? filter->stream(safety::Direction::OUTPUT, req.kb) : nullptr;
   safety::Verdict stop_verdict;
+  bool streamed = false;
   TokenSink checked = [&](std::string_view piece) {
+    streamed = true;
     if (!checker) return sink ? sink(piece) : true;
     auto step = checker->feed(piece);
     if (step.stop) {
@@ -170,7 +195,24 @@ Status ChatService::Impl::generated_answer(const ChatRequest& req, const Profile
     }
     return step.release.empty() || !sink || sink(step.release);
   };
-  MOERAG_ASSIGN_OR_RETURN(std::string text, generator->generate(profile.persona, prompt, b.answer, checked));
+  // The budgets count words; a model's tokens are more. When the prompt does not fit
+  // the model's context, try again with half the passages, then without the history.
+  size_t n_used = 0, limit = cands.size();
+  bool with_history = true;
+  std::string text;
+  for (;;) {
+    std::vector<Candidate> use(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(limit));
+    std::string prompt = rag_prompt(req.message, use, with_history ? hist : "", b.passages, &n_used);
+    auto g = generator->generate(profile.persona, prompt, b.answer, checked);
+    if (g.ok()) {
+      text = std::move(*g);
+      break;
+    }
+    if (g.error().code != ErrorCode::CONTEXT_TOO_LONG || streamed) return g.error();
+    if (n_used > 1) limit = n_used / 2;
+    else if (with_history && !hist.empty()) with_history = false;
+    else return g.error();
+  }
   if (checker && !checker->stopped()) {
     auto step = checker->finish();
     if (step.stop) stop_verdict = step.verdict;
@@ -181,11 +223,14 @@ Status ChatService::Impl::generated_answer(const ChatRequest& req, const Profile
     return {};
   }
   std::vector<size_t> cited;
-  r.answer = check_citations(text, cands, n_used, &cited);
+  r.answer = check_citations(text::utf8_sanitize(text), cands, n_used, &cited);
   // Renumbering would change the streamed text; keep the prompt's numbers.
   for (size_t i : cited) r.citations.push_back(make_citation(cands[i], static_cast<int>(i + 1), cands[i].passage.snippet));
-  r.mode = "generated";
-  r.answered = !cited.empty();
+  r.answered = !text::trim(r.answer).empty();
+  r.confidence = cands[0].coverage;
+  // An answer that cites none of its passages is not backed by the knowledge base.
+  if (r.answered && cited.empty()) r.confidence = std::min(r.confidence, 0.5 * options.escalate_below);
+  *streamed_out = streamed;
   return {};
 }
 
@@ -240,11 +285,24 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
   }
   r.session_id = session.id;
 
+  bool streamed = false;  // the generated text already went to the sink
+  bool extractive = !m.generator;
   if (m.generator) {
-    MOERAG_TRY(m.generated_answer(req, profile, session, history, cands, r, sink));
+    Status g = m.generated_answer(req, profile, session, history, cands, r, sink, &streamed);
+    if (!g.ok() && g.error().code == ErrorCode::CONTEXT_TOO_LONG) {
+      // Not even one passage fits the model's context: answer from the passages themselves.
+      m.log->warn("chat: {}; answering extractively", g.error().message);
+      std::string query = std::move(r.query);
+      r = ChatResponse{};
+      r.session_id = session.id;
+      r.query = std::move(query);
+      extractive = true;
+    } else if (!g.ok()) {
+      return g.error();
+    }
     if (r.blocked) return r;
-    r.confidence = cands.empty() ? 0 : cands[0].coverage;
-  } else {
+  }
+  if (extractive) {
     Budget b = split_budget(m.options);
     Extract ex = extractive_answer(r.query, cands, m.options.max_answer_sentences, b.answer, m.options.min_confidence,
                                    req.message);
@@ -275,7 +333,7 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
     }
     if (v.decision == safety::Decision::REDACT) r.answer = v.redacted_text;
   }
-  if (r.mode == "extractive" || !r.answered) stream_text(r.answer, sink);
+  if (!streamed || !r.answered) stream_text(r.answer, sink);
 
   Turn user;
   user.role = "user";

@@ -19,6 +19,9 @@
 namespace moerag::safety {
 class Filter;
 }
+namespace moerag::engine {
+class Generator;
+}
 
 namespace moerag::chat {
 
@@ -89,15 +92,32 @@ struct ChatResponse {
 /// Called with each piece of answer text as it becomes available; return false to stop.
 using TokenSink = std::function<bool(std::string_view)>;
 
-/// A language model behind the chat (TODO(issue 4): implemented over engine::Generator).
+/// A language model behind the chat: model_answer_generator() over the engine's
+/// Generator in production; any implementation in tests.
 class AnswerGenerator {
  public:
   virtual ~AnswerGenerator() = default;
   /// Generates at most max_tokens after `prompt` (system + user text), streaming
-  /// pieces to `sink` when given; returns the whole text.
+  /// pieces to `sink` when given (a sink returning false ends generation early; the
+  /// text so far is returned); returns the whole text. CONTEXT_TOO_LONG when the
+  /// prompt does not fit the model (the caller retries with fewer passages).
   virtual Result<std::string> generate(const std::string& system, const std::string& prompt, int max_tokens,
                                        const TokenSink& sink) = 0;
 };
+
+/// How model_answer_generator() samples.
+struct GenerationOptions {
+  float temperature = 0.0f;          ///< 0 = greedy: the same passages give the same answer
+  float repetition_penalty = 1.1f;   ///< discourages loops in long answers
+  uint64_t seed = 0;                 ///< for temperature > 0
+  int64_t timeout_ms = 60000;        ///< per generation (0 = none); a timed-out answer ends where it got to
+};
+
+/// An AnswerGenerator over the engine's Generator: system + prompt rendered with the
+/// model's chat template, tokens streamed to the sink as they are decoded,
+/// max_tokens capped to a quarter of the model's context.
+std::shared_ptr<AnswerGenerator> model_answer_generator(std::shared_ptr<engine::Generator> generator,
+                                                        GenerationOptions options = {});
 
 /// A stored session (no turns).
 struct SessionInfo {
