@@ -142,17 +142,30 @@ void add_search(CLI::App& app) {
 void add_kb(CLI::App& app) {
   auto* grp = group(app, "kb", "List, create or delete knowledge bases");
   auto flags = std::make_shared<SettingsFlags>();
-  auto* list = grp->add_subcommand("list", "List knowledge bases with their counts");
+  auto* list = grp->add_subcommand("list", "List knowledge bases with their counts and the embedder of their index");
+  auto list_json = std::make_shared<bool>(false);
+  list->add_flag("--json", *list_json, "Print a JSON array");
   flags->add_to(list, false);
-  on_run(list, [flags] {
+  list->add_option("--embed-model", flags->embed_model, "GGUF embedding model (model.embed_path)");
+  on_run(list, [flags, list_json] {
     auto s = flags->load();
     if (!s) return 2;
     auto r = open(*s);
     if (!r.ok()) return fail(r.error().message);
     auto all = (*r)->list_kbs();
     if (!all.ok()) return fail(all.error().message);
-    for (auto& k : *all)
-      std::cout << k.name << "\t" << k.n_documents << " documents\t" << k.n_chunks << " chunks\t" << k.description << "\n";
+    json arr = json::array();
+    for (auto& k : *all) {
+      if (*list_json) {
+        arr.push_back({{"name", k.name}, {"description", k.description}, {"documents", k.n_documents},
+                       {"chunks", k.n_chunks}, {"embedder", k.embedder}, {"embed_dim", k.embed_dim}});
+        continue;
+      }
+      std::cout << k.name << "\t" << k.n_documents << " documents\t" << k.n_chunks << " chunks\t"
+                << (k.embedder.empty() ? "no index yet" : k.embedder + " (" + std::to_string(k.embed_dim) + "-d)")
+                << "\t" << k.description << "\n";
+    }
+    if (*list_json) std::cout << arr.dump(2) << "\n";
     return 0;
   });
   auto spec = std::make_shared<KnowledgeBase>();

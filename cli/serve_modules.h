@@ -33,7 +33,7 @@ struct ServeContext {
 };
 
 /// Registers a start-up step; steps run in ascending `order` (safety 10,
-/// retrieval 20, engine 30, apps 40+). A failing step stops start-up.
+/// engine 30, retrieval 35 (after the engine: it shares the embedder), apps 40+). A failing step stops start-up.
 struct RegisterServeModule {
   RegisterServeModule(int order, std::string name, std::function<Status(ServeContext&)> start);
 };

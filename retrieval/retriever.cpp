@@ -60,6 +60,7 @@ Status Retriever::Impl::rebuild(sql::Connection& c, int64_t kb_id, KbState& st) 
   int dim = static_cast<int>(st.embedder->dim());
   MOERAG_ASSIGN_OR_RETURN(st.index, DenseIndex::create(dim, options.index_factory, static_cast<int64_t>(ids.size()),
                                                        options.large_index_vectors));
+  MOERAG_TRY(check_vectors(row.kb.name, st, texts.size(), vecs.size()));
   MOERAG_TRY(st.index->add(ids.size(), vecs.data(), ids.data()));
   st.generation = row.generation;
   st.dirty = true;
@@ -77,10 +78,12 @@ Status Retriever::Impl::sync(sql::Connection& c, int64_t kb_id, KbState& st) {
   json meta = json::parse(meta_in, nullptr, false);
   MOERAG_ASSIGN_OR_RETURN(auto row, store::kb_by_id(c, kb_id));
   MOERAG_ASSIGN_OR_RETURN(auto emb, embedder_for(c, kb_id, row.fit_n));
-  if (meta.is_object() && meta.value("generation", int64_t(-2)) == row.generation &&
-      meta.value("embedder", std::string()) == emb->id()) {
+  const std::string built_by = meta.is_object() ? meta.value("embedder", std::string()) : std::string();
+  if (meta.is_object() && meta.value("generation", int64_t(-2)) == row.generation && built_by == emb->id()) {
     auto loaded = DenseIndex::load(path);
-    if (loaded.ok() && (*loaded)->size() == meta.value("n", int64_t(-1))) {
+    // A file of another dimension than the embedder's (copied or damaged) is rebuilt, never searched.
+    if (loaded.ok() && (*loaded)->size() == meta.value("n", int64_t(-1)) &&
+        (*loaded)->dim() == static_cast<int>(emb->dim())) {
       st.index = std::move(loaded).value();
       st.embedder = emb;
       st.fit_n = row.fit_n;
@@ -89,7 +92,46 @@ Status Retriever::Impl::sync(sql::Connection& c, int64_t kb_id, KbState& st) {
       return {};
     }
   }
+  // The embedding model changed (e.g. --embed-model added or removed): say so, the rebuild re-embeds every chunk.
+  auto is_model = [](const std::string& id) { return id.rfind("gguf:", 0) == 0; };
+  if (!st.index && !built_by.empty() && built_by != emb->id() && (is_model(built_by) || is_model(emb->id())))
+    log::get("retrieval")->warn("knowledge base '{}' was indexed by {} ({} dimensions); re-embedding its {} chunks with {} "
+                                "({} dimensions)", row.kb.name, built_by, meta.value("dim", 0), row.kb.n_chunks,
+                                emb->id(), emb->dim());
   return rebuild(c, kb_id, st);
+}
+
+Status Retriever::Impl::check_vectors(const std::string& kb, const KbState& st, size_t n_texts, size_t n_floats) const {
+  const size_t dim = st.index ? static_cast<size_t>(st.index->dim()) : 0;
+  if (st.index && st.embedder && st.embedder->dim() == dim && n_floats == n_texts * dim) return {};
+  return Error(ErrorCode::INVALID_INPUT,
+               "knowledge base '" + kb + "': the embedder " + (st.embedder ? st.embedder->id() : "(none)") +
+                   " gives " + std::to_string(n_texts ? n_floats / n_texts : (st.embedder ? st.embedder->dim() : 0)) +
+                   "-dimensional vectors but the vector index has " + std::to_string(dim) +
+                   " dimensions; use the embedder it was built with, or delete and re-ingest the knowledge base");
+}
+
+void Retriever::Impl::describe(KnowledgeBase& kb) {
+  std::shared_ptr<KbState> st;
+  {
+    std::lock_guard<std::mutex> l(states_mu);
+    auto it = states.find(kb.id);
+    if (it != states.end()) st = it->second;
+  }
+  if (st) {
+    std::shared_lock<std::shared_mutex> lock(st->mu, std::try_to_lock);
+    if (lock.owns_lock() && st->index && st->embedder) {
+      kb.embedder = st->embedder->id();
+      kb.embed_dim = st->index->dim();
+      return;
+    }
+  }
+  // Not loaded by this process (or a writer holds it): what the saved index says.
+  std::ifstream in(index_path(kb.id) + ".json");
+  json meta = json::parse(in, nullptr, false);
+  if (!meta.is_object()) return;
+  kb.embedder = meta.value("embedder", std::string());
+  kb.embed_dim = meta.value("dim", 0);
 }
 
 Status Retriever::Impl::refit(sql::Connection& c, int64_t kb_id, KbState& st) {
@@ -115,7 +157,8 @@ Status Retriever::Impl::save(int64_t kb_id, KbState& st) {
   if (!st.index || !st.dirty) return {};
   std::string path = index_path(kb_id);
   MOERAG_TRY(st.index->save(path));
-  json meta = {{"generation", st.generation}, {"embedder", st.embedder->id()}, {"n", st.index->size()}};
+  json meta = {{"generation", st.generation}, {"embedder", st.embedder->id()}, {"dim", st.index->dim()},
+               {"n", st.index->size()}};
   std::string tmp = path + ".json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -180,6 +223,7 @@ Result<KnowledgeBase> Retriever::create_kb(const KnowledgeBase& spec) {
     MOERAG_TRY(tx.commit());
   }
   MOERAG_ASSIGN_OR_RETURN(auto row, store::find_kb(*c, spec.name));
+  impl_->describe(row.kb);
   return row.kb;
 }
 
@@ -195,7 +239,9 @@ Result<std::vector<KnowledgeBase>> Retriever::list_kbs() {
   std::vector<KnowledgeBase> out;
   for (const auto& n : names) {
     auto r = store::find_kb(*c, n);
-    if (r.ok()) out.push_back(r->kb);
+    if (!r.ok()) continue;
+    impl_->describe(r->kb);
+    out.push_back(r->kb);
   }
   return out;
 }
@@ -203,6 +249,7 @@ Result<std::vector<KnowledgeBase>> Retriever::list_kbs() {
 Result<KnowledgeBase> Retriever::get_kb(const std::string& name) {
   MOERAG_ASSIGN_OR_RETURN(auto c, impl_->db->lease());
   MOERAG_ASSIGN_OR_RETURN(auto row, store::find_kb(*c, name));
+  impl_->describe(row.kb);
   return row.kb;
 }
 

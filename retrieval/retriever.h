@@ -43,6 +43,10 @@ struct KnowledgeBase {
   int64_t n_documents = 0;
   int64_t n_chunks = 0;
   std::string created_at;       ///< UTC, "YYYY-MM-DD HH:MM:SS"
+  /// Id of the embedder its vector index was built with ("lsa-v1/...", "hashed-...",
+  /// "gguf:NAME:BYTES" for a model); empty while it has no index. Read-only.
+  std::string embedder;
+  int embed_dim = 0;            ///< that index's dimension; 0 while it has no index. Read-only.
 };
 
 /// One document to ingest. `content` is the raw file (or text) in `format`.
@@ -152,7 +156,9 @@ struct IngestPathOptions {
 /// searches plus writers (writes are serialised inside).
 class Retriever {
  public:
-  /// `embedder` null = the built-in hashed n-gram embedder (fitted per knowledge base).
+  /// `embedder` null = the built-in embedder (LSA fitted per knowledge base); else a
+  /// model embedder (e.g. the engine's BERT) used for every knowledge base. An index
+  /// built by another embedder is rebuilt from SQLite on first use.
   static Result<std::unique_ptr<Retriever>> create(std::shared_ptr<sql::Database> db, RetrievalOptions options,
                                                    std::shared_ptr<engine::Embedder> embedder = nullptr);
   ~Retriever();  ///< saves dirty indexes

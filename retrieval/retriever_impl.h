@@ -48,6 +48,11 @@ struct Retriever::Impl {
   /// The embedder for this KB's stored fit.
   Result<std::shared_ptr<engine::Embedder>> embedder_for(sql::Connection& c, int64_t kb_id, int64_t fit_n);
   Status save(int64_t kb_id, KbState& st);
+  /// INVALID_INPUT naming both embedders and dimensions unless `n_floats` vectors of
+  /// the KB's index dimension came back for `n_texts` texts; caller holds st.mu.
+  Status check_vectors(const std::string& kb, const KbState& st, size_t n_texts, size_t n_floats) const;
+  /// Fills kb.embedder / kb.embed_dim from the loaded index, else from its saved sidecar.
+  void describe(KnowledgeBase& kb);
 };
 
 }  // namespace moerag::retrieval

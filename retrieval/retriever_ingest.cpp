@@ -77,6 +77,7 @@ Result<IngestReport> Retriever::ingest(const std::string& kb, const std::vector<
     std::vector<std::string> texts;
     for (auto& p : group) texts.insert(texts.end(), p.texts.begin(), p.texts.end());
     MOERAG_ASSIGN_OR_RETURN(auto vecs, st->embedder->embed(texts));
+    MOERAG_TRY(I.check_vectors(kb, *st, texts.size(), vecs.size()));
     std::vector<int64_t> new_ids, old_ids;
     std::vector<std::string> committed;
     int added = 0, updated = 0;

@@ -1,7 +1,11 @@
 // RetrievalOptions from the `retrieval` settings section.
 #include "retrieval/settings.h"
 
+#include <algorithm>
 #include <filesystem>
+
+#include "core/log.h"
+#include "engine/engine.h"
 
 namespace moerag::retrieval {
 
@@ -30,15 +34,31 @@ Result<RetrievalOptions> options_from_settings(const config::Settings& settings)
   } catch (const std::exception& e) {
     return Error(ErrorCode::INVALID_INPUT, std::string("retrieval settings: ") + e.what());
   }
+  if (o.lexical_max_postings < 0)
+    return Error(ErrorCode::INVALID_INPUT, "config: retrieval.lexical_max_postings = " +
+                                               std::to_string(o.lexical_max_postings) +
+                                               " is out of range (allowed: 0 = exhaustive, or more; set by " +
+                                               settings.source_of("retrieval.lexical_max_postings") + ")");
+  if (!(o.lexical_common_share >= 0 && o.lexical_common_share <= 1))
+    return Error(ErrorCode::INVALID_INPUT, "config: retrieval.lexical_common_share = " + r["lexical_common_share"].dump() +
+                                               " is out of range (allowed: 0..1; set by " +
+                                               settings.source_of("retrieval.lexical_common_share") + ")");
   return o;
 }
 
-Result<std::shared_ptr<Retriever>> open_retriever(const config::Settings& settings, std::shared_ptr<sql::Database> db) {
+Result<std::shared_ptr<Retriever>> open_retriever(const config::Settings& settings, std::shared_ptr<sql::Database> db,
+                                                  std::shared_ptr<engine::Embedder> embedder) {
   MOERAG_ASSIGN_OR_RETURN(auto o, options_from_settings(settings));
-  if (!settings.model.embed_path.empty())
-    return Error(ErrorCode::UNAVAILABLE, "model.embed_path (--embed-model) needs the engine's BERT embedder, which this "
-                                         "build does not have yet; leave it empty to use the built-in embedder");
-  MOERAG_ASSIGN_OR_RETURN(auto r, Retriever::create(std::move(db), o));
+  if (!embedder && !settings.model.embed_path.empty()) {
+    engine::EngineOptions eo;
+    eo.n_threads = static_cast<size_t>(std::max(0, settings.model.threads));
+    auto e = engine::open_embedder(settings.model.embed_path, eo);
+    if (!e.ok()) return e.error().with_context("model.embed_path '" + settings.model.embed_path + "'");
+    embedder = std::move(e).value();
+    log::get("retrieval")->info("embedder {} ({} dimensions) from {}", embedder->id(), embedder->dim(),
+                                settings.model.embed_path);
+  }
+  MOERAG_ASSIGN_OR_RETURN(auto r, Retriever::create(std::move(db), o, std::move(embedder)));
   return std::shared_ptr<Retriever>(std::move(r));
 }
 

@@ -12,7 +12,7 @@ using namespace moerag::retrieval;
 json kb_json(const KnowledgeBase& k) {
   return {{"name", k.name}, {"description", k.description}, {"lexical_weight", k.lexical_weight},
           {"dense_weight", k.dense_weight}, {"documents", k.n_documents}, {"chunks", k.n_chunks},
-          {"created_at", k.created_at}};
+          {"created_at", k.created_at}, {"embedder", k.embedder}, {"embed_dim", k.embed_dim}};
 }
 
 json doc_json(const DocumentInfo& d) {
