@@ -25,6 +25,9 @@ struct KbState {
   int64_t generation = -1;                          ///< guarded by mu; what `index` reflects
   int64_t fit_n = 0;                                ///< guarded by mu
   bool dirty = false;                               ///< guarded by mu; index differs from its file
+  std::mutex count_mu;                              ///< guards the two below
+  int64_t counted_generation = -1;                  ///< generation n_chunks was counted at
+  int64_t n_chunks = 0;
 };
 
 struct Retriever::Impl {

@@ -25,7 +25,9 @@ Result<std::vector<Passage>> Retriever::search(const SearchRequest& req) {
   if (req.k < 1 || req.k > 1000) return Error(ErrorCode::INVALID_INPUT, "k must be 1..1000");
   if (text::trim(req.query).empty()) return Error(ErrorCode::INVALID_INPUT, "query is empty");
   MOERAG_ASSIGN_OR_RETURN(auto c, I.db->lease());
-  MOERAG_ASSIGN_OR_RETURN(auto row, store::find_kb(*c, req.kb));
+  // Every change of a KB's chunks bumps its generation, so the chunk count (a scan)
+  // is taken once per generation, not per search.
+  MOERAG_ASSIGN_OR_RETURN(auto row, store::find_kb_uncounted(*c, req.kb));
   const int64_t kb_id = row.kb.id;
   MOERAG_ASSIGN_OR_RETURN(auto filter, store::compile_filter(req.filters, req.access));
   const bool filtered = !filter.sql.empty();
@@ -47,7 +49,17 @@ Result<std::vector<Passage>> Retriever::search(const SearchRequest& req) {
     // postings but weigh little (see prune_common_terms).
     auto terms = query_terms(req.query, I.options.stem_english);
     MOERAG_ASSIGN_OR_RETURN(auto df, store::term_df(*c, kb_id, terms));
-    auto common = static_cast<int64_t>(I.options.lexical_common_share * static_cast<double>(row.kb.n_chunks));
+    int64_t n_chunks;
+    {
+      auto st = I.state(kb_id);
+      std::lock_guard lock(st->count_mu);
+      if (st->counted_generation != row.generation) {
+        MOERAG_ASSIGN_OR_RETURN(st->n_chunks, store::count_chunks(*c, kb_id));
+        st->counted_generation = row.generation;
+      }
+      n_chunks = st->n_chunks;
+    }
+    auto common = static_cast<int64_t>(I.options.lexical_common_share * static_cast<double>(n_chunks));
     std::vector<std::string> kept;
     for (size_t i : prune_common_terms(df, I.options.lexical_max_postings, common)) kept.push_back(terms[i]);
     MOERAG_ASSIGN_OR_RETURN(auto hits, store::lexical(*c, kb_id, fts_match(kept), filter, n_cand));

@@ -69,9 +69,14 @@ const char* kKbSelect =
     "(SELECT count(*) FROM retrieval_documents d WHERE d.kb_id = k.id), "
     "(SELECT count(*) FROM retrieval_chunks c WHERE c.kb_id = k.id) FROM retrieval_kbs k ";
 
+// The same columns without the two counts (each a scan of the KB's rows): -1 there.
+const char* kKbSelectUncounted =
+    "SELECT k.id, k.name, k.description, k.lexical_weight, k.dense_weight, k.created_at, k.generation, k.fit_n, "
+    "-1, -1 FROM retrieval_kbs k ";
+
 Result<KbRow> one_kb(sql::Connection& c, const std::string& where, const std::function<void(sql::Stmt&)>& bind,
-                     const std::string& what) {
-  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached(std::string(kKbSelect) + where));
+                     const std::string& what, const char* select = kKbSelect) {
+  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached(std::string(select) + where));
   bind(*st);
   MOERAG_ASSIGN_OR_RETURN(bool row, st->step());
   if (!row) return Error(ErrorCode::NOT_FOUND, "no knowledge base " + what);
@@ -135,6 +140,20 @@ Status create_fts(sql::Connection& c, int64_t kb_id) {
 
 Result<KbRow> find_kb(sql::Connection& c, const std::string& name) {
   return one_kb(c, "WHERE k.name = ?", [&](sql::Stmt& s) { s.bind(1, name); }, "named '" + name + "'");
+}
+
+Result<KbRow> find_kb_uncounted(sql::Connection& c, const std::string& name) {
+  return one_kb(c, "WHERE k.name = ?", [&](sql::Stmt& s) { s.bind(1, name); }, "named '" + name + "'",
+                kKbSelectUncounted);
+}
+
+Result<int64_t> count_chunks(sql::Connection& c, int64_t kb_id) {
+  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT count(*) FROM retrieval_chunks WHERE kb_id = ?"));
+  st->bind(1, kb_id);
+  MOERAG_ASSIGN_OR_RETURN(bool row, st->step());
+  const int64_t n = row ? st->col_int(0) : 0;
+  st->reset();
+  return n;
 }
 
 Result<KbRow> kb_by_id(sql::Connection& c, int64_t id) {

@@ -31,6 +31,9 @@ struct KbRow {
 };
 
 Result<KbRow> find_kb(sql::Connection& c, const std::string& name);  ///< NOT_FOUND
+/// find_kb without n_documents / n_chunks (left -1): no scan of the KB's rows.
+Result<KbRow> find_kb_uncounted(sql::Connection& c, const std::string& name);
+Result<int64_t> count_chunks(sql::Connection& c, int64_t kb_id);
 Result<KbRow> kb_by_id(sql::Connection& c, int64_t id);
 Result<int64_t> generation(sql::Connection& c, int64_t kb_id);
 /// The built-in embedder's stored fit: an LSA model blob, or (databases from before
