@@ -1,8 +1,9 @@
 // The safety gate on the real server: a blocked input never reaches retrieval or the
-// engine. POST /v1/chat: a blocked message answers 422, no passage is screened (the
-// filter screens every retrieved passage, so the passage-check counter on /metrics
-// moves exactly when retrieval ran) and no session is stored; an unknown knowledge base
-// still answers 422, not 404, because the check comes before the lookup. POST
+// engine. POST /v1/chat on a synthesised model: a blocked message answers 422, no
+// passage is screened (the filter screens every retrieved passage, so the passage-check
+// counter on /metrics moves exactly when retrieval ran), the engine's request counter
+// stays put and no session is stored; an unknown knowledge base still answers 422, not
+// 404, because the check comes before the lookup. POST
 // /v1/chat/completions and /v1/completions on a synthesised model: a blocked message
 // answers 422 and the engine's request and prompt-token counters do not move. Each case
 // has an allowed control that does move them, so the test cannot pass by accident.
@@ -41,11 +42,20 @@ httplib::Result post(httplib::Client& cli, const std::string& path, const json& 
   return cli.Post(path, body.dump(), "application/json");
 }
 
-TEST(SafetyGate, BlockedChatMessageNeverReachesRetrieval) {
+// A tiny random-weight MoE model: enough for the engine to admit and count requests.
+std::string synth(const TempDir& dir) {
+  engine::SynthOptions o;
+  o.arch = engine::Arch::QWEN2MOE, o.n_layer = 2, o.n_embd = 64, o.n_vocab = 400, o.n_threads = 1;
+  EXPECT_TRUE(engine::synth_model(o, dir.file("m.gguf")).ok());
+  return dir.file("m.gguf");
+}
+
+TEST(SafetyGate, BlockedChatMessageNeverReachesRetrievalOrTheEngine) {
   TempDir dir;
-  ServerProcess server(dir.file("data"), {"--set", "limits.rate_per_second=0"});
+  ServerProcess server(dir.file("data"), {"--model", synth(dir), "--set", "limits.rate_per_second=0"});
   ASSERT_TRUE(server.ok()) << server.output();
   httplib::Client cli("127.0.0.1", server.port());
+  cli.set_read_timeout(60, 0);
   ASSERT_TRUE(post(cli, "/v1/kbs", {{"name", "clinic"}}));
   json docs = {{"documents",
                 {{{"id", "doses"}, {"source", "doses.txt"},
@@ -55,13 +65,17 @@ TEST(SafetyGate, BlockedChatMessageNeverReachesRetrieval) {
   ASSERT_TRUE(ing && (ing->status == 200 || ing->status == 201)) << (ing ? ing->body : "no response");
   const std::string passage = "direction=\"passage\"";
 
-  // Control: an allowed question retrieves passages, and each one is screened.
+  // Control: an allowed question retrieves passages (each one is screened) and asks the
+  // engine for an answer. Its status does not matter: the random model's answer may fail
+  // the output check.
   double before = metric(cli, "moerag_safety_checks_total", passage);
+  const double requests_before = metric(cli, "moerag_engine_requests_total");
   auto ok = post(cli, "/v1/chat", {{"kb", "clinic"}, {"message", "How many doses of the measles vaccine are given?"}});
   ASSERT_TRUE(ok);
-  ASSERT_EQ(ok->status, 200) << ok->body;
   double after_ok = metric(cli, "moerag_safety_checks_total", passage);
-  ASSERT_GT(after_ok, before) << "the control did not retrieve: the test could not see a leak";
+  ASSERT_GT(after_ok, before) << "the control did not retrieve: the test could not see a leak\n" << ok->body;
+  const double requests = metric(cli, "moerag_engine_requests_total");
+  ASSERT_GT(requests, requests_before) << "the control did not reach the engine: the test could not see a leak";
   auto sessions = cli.Get("/v1/chat/sessions");
   ASSERT_TRUE(sessions);
   const size_t n_sessions = json::parse(sessions->body)["sessions"].size();
@@ -78,6 +92,7 @@ TEST(SafetyGate, BlockedChatMessageNeverReachesRetrieval) {
     }
   }
   EXPECT_EQ(metric(cli, "moerag_safety_checks_total", passage), after_ok) << "a blocked message was retrieved for";
+  EXPECT_EQ(metric(cli, "moerag_engine_requests_total"), requests) << "a blocked message reached the engine";
   EXPECT_GE(metric(cli, "moerag_safety_checks_total", "direction=\"input\""), 3);
   sessions = cli.Get("/v1/chat/sessions");
   ASSERT_TRUE(sessions);
@@ -94,10 +109,7 @@ TEST(SafetyGate, BlockedChatMessageNeverReachesRetrieval) {
 
 TEST(SafetyGate, BlockedOpenAiRequestNeverReachesTheEngine) {
   TempDir dir;
-  engine::SynthOptions o;
-  o.arch = engine::Arch::QWEN2MOE, o.n_layer = 2, o.n_embd = 64, o.n_vocab = 400, o.n_threads = 1;
-  ASSERT_TRUE(engine::synth_model(o, dir.file("m.gguf")).ok());
-  ServerProcess server(dir.file("data"), {"--model", dir.file("m.gguf"), "--set", "limits.rate_per_second=0"});
+  ServerProcess server(dir.file("data"), {"--model", synth(dir), "--set", "limits.rate_per_second=0"});
   ASSERT_TRUE(server.ok()) << server.output();
   httplib::Client cli("127.0.0.1", server.port());
   cli.set_read_timeout(60, 0);
