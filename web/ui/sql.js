@@ -74,7 +74,9 @@
     renderChart(j.columns || [], j.rows || []);
     $('links').innerHTML = (j.links || []).map((l) => `<li>“${esc(l.phrase)}” → ${esc(l.kind)} ${esc(l.table)}${l.column ? '.' + esc(l.column) : ''}` +
       `${l.value ? ' = ' + esc(l.value) : ''} (${Number(l.score).toFixed(2)})</li>`).join('');
-    $('status').textContent = j.executed ? `${j.rows.length} row(s)${j.truncated ? ' (cut at the row limit)' : ''} in ${Math.round(j.elapsed_ms)} ms` : '';
+    const by = { model: 'SQL written by the model', rules: 'SQL written by the rule-based parser', user: 'your SQL' }[j.generator] || '';
+    const ran = j.executed ? `${j.rows.length} row(s)${j.truncated ? ' (cut at the row limit)' : ''} in ${Math.round(j.elapsed_ms)} ms` : '';
+    $('status').textContent = [ran, by].filter(Boolean).join(' · ');
   }
 
   async function run(body) {
