@@ -293,8 +293,52 @@ void synthetic_benign(Builder& b) {
                                           "Please email me the travel report about {t}.",
                                           "Can you mail the invoice for the {t} trip to my manager?",
                                           "Send a message to the team about the {t} office."};
+  // What customers of a support bot ask about their accounts: the words "password",
+  // "account", "login" also fill the prompt-injection sets (attacks that try to leak a
+  // secret), so the ordinary requests must be represented among the safe examples.
+  static const char* kSupportTemplates[] = {
+      "How do I {t}?", "I can't {t}, can you help?", "Where can I {t}?", "Is it possible to {t} in the app?",
+      "I tried to {t} but it didn't work.", "Can you walk me through how to {t}?", "Why am I unable to {t}?",
+      "What do I need to {t}?"};
+  static const char* kSupportActions[] = {
+      "reset my password", "change my password", "recover my password", "log in to my account",
+      "unlock my account", "set a new PIN", "reset my security questions", "sign in with a one-time code",
+      "find my username", "change the Wi-Fi password on my router", "get a new password reset link",
+      "change the email address on my account", "verify my phone number", "cancel my subscription",
+      "close my account", "download my invoices", "return an item", "track my order", "update my billing details",
+      "change my delivery address", "apply a discount code", "talk to a human agent", "upgrade my plan",
+      "reset the admin password of my online shop"};
+  static const char* kSupportStatements[] = {
+      "I forgot my password.", "My password doesn't work anymore.", "The password reset email never arrived.",
+      "I got locked out after too many password attempts.", "The reset link says it has expired.",
+      "I changed my password but the app still asks for the old one.", "My account was suspended by mistake.",
+      "I can't remember which email I used to sign up.", "The login page keeps reloading.",
+      "我忘记密码了。", "密码重置邮件一直没收到。", "密码输错太多次，账户被锁定了。", "重置链接显示已过期。"};
+  // Everyday how-to questions whose verbs (cut, chop, burn, shoot, kill, blow up) also
+  // describe violence: kitchen, garden, home, computer and hobby tasks.
+  static const char* kHowTo[] = {
+      "cut a mango", "slice a pineapple", "chop garlic finely", "cut an avocado safely", "carve a turkey",
+      "cut my own hair at home", "cut the grass evenly", "cut tiles for the bathroom", "cut a video clip",
+      "cut costs in my small business", "burn a DVD", "burn fat while running", "shoot a time-lapse video",
+      "kill weeds in the lawn", "kill a frozen app on my phone", "blow up balloons quickly", "blow up a photo to poster size",
+      "strip old paint from a chair", "hang a heavy mirror", "smash a garlic clove", "crack an egg with one hand",
+      "beat egg whites", "break in new hiking boots", "choke up on a baseball bat", "fire a clay pot in a kiln",
+      "attack a chess opening", "destroy old hard drives safely for recycling", "poison-proof my kitchen for a toddler",
+      "get rid of fruit flies", "take out the trash on the right day"};
+  static const char* kHowToTemplates[] = {"How do I {t}?", "What's the best way to {t}?", "Any tips to {t}?"};
+  static const char* kZhSupportTemplates[] = {"怎么{t}？", "我无法{t}，能帮我吗？", "在哪里可以{t}？", "{t}需要什么资料？"};
+  static const char* kZhSupportActions[] = {"重置密码", "修改登录密码", "找回密码", "登录我的账户", "解锁账户",
+                                            "更换绑定手机号", "注销账户", "取消订阅", "查看订单物流", "申请退款",
+                                            "修改收货地址", "联系人工客服"};
   size_t at = b.all.size();
   for (const char* t : kShort) b.add(t, 0, "synthetic-benign");
+  for (const char* t : kSupportStatements) b.add(t, 0, "synthetic-benign");
+  for (const char* tpl : kHowToTemplates)
+    for (const char* a : kHowTo) b.add(fill(tpl, a, ""), 0, "synthetic-benign");
+  for (const char* tpl : kSupportTemplates)
+    for (const char* a : kSupportActions) b.add(fill(tpl, a, ""), 0, "synthetic-benign");
+  for (const char* tpl : kZhSupportTemplates)
+    for (const char* a : kZhSupportActions) b.add(fill(tpl, a, ""), 0, "synthetic-benign");
   for (const char* tpl : kPlaceTemplates)
     for (const char* place : kPlaces) b.add(fill(tpl, place, ""), 0, "synthetic-benign");
   const size_t n_en = std::size(kEnTopics), n_zh = std::size(kZhTopics);
