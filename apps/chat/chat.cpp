@@ -339,14 +339,13 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
   user.role = "user";
   user.content = req.message;
   user.query = r.query;
-  MOERAG_TRY(m.store->add_turn(session.id, user));
   Turn bot;
   bot.role = "assistant";
   bot.content = r.answer;
   bot.citations = r.citations;
   bot.escalate = r.escalate;
   bot.confidence = r.confidence;
-  MOERAG_ASSIGN_OR_RETURN(r.message_id, m.store->add_turn(session.id, bot));
+  MOERAG_ASSIGN_OR_RETURN(r.message_id, m.store->add_exchange(session.id, user, bot));
   m.log->debug("chat kb={} session={} answered={} confidence={:.2f} citations={}", req.kb, session.id, r.answered,
                r.confidence, r.citations.size());
   return r;

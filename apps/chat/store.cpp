@@ -110,8 +110,11 @@ Result<std::unique_ptr<Store>> Store::create(std::shared_ptr<sql::Database> db) 
 Result<SessionInfo> Store::create_session(const std::string& owner, const std::string& kb, const std::string& title) {
   MOERAG_ASSIGN_OR_RETURN(auto c, db_->lease());
   std::string id = random_hex(16);
-  MOERAG_ASSIGN_OR_RETURN(auto* st, c->cached("INSERT INTO chat_sessions(id, owner, kb, title) VALUES (?, ?, ?, ?)"));
-  MOERAG_TRY(st->bind_all(id, owner, kb, title).run());
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    MOERAG_ASSIGN_OR_RETURN(auto* st, c->cached("INSERT INTO chat_sessions(id, owner, kb, title) VALUES (?, ?, ?, ?)"));
+    MOERAG_TRY(st->bind_all(id, owner, kb, title).run());
+  }
   return session(owner, id);
 }
 
@@ -163,23 +166,41 @@ Status Store::delete_session(const std::string& owner, const std::string& id) {
 
 Status Store::set_summary(const std::string& id, const std::string& summary) {
   MOERAG_ASSIGN_OR_RETURN(auto c, db_->lease());
+  std::lock_guard<std::mutex> lock(write_mu_);
   MOERAG_ASSIGN_OR_RETURN(auto* st, c->cached("UPDATE chat_sessions SET summary = ? WHERE id = ?"));
   return st->bind_all(summary, id).run();
 }
 
-Result<int64_t> Store::add_turn(const std::string& session_id, const Turn& t) {
-  MOERAG_ASSIGN_OR_RETURN(auto c, db_->lease());
-  sql::Transaction tx(*c);
-  MOERAG_TRY(tx.begun());
-  MOERAG_ASSIGN_OR_RETURN(auto* ins, c->cached("INSERT INTO chat_turns(session_id, role, content, query, citations,"
-                                               " escalate, confidence) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+Result<int64_t> Store::insert_turn(sql::Connection& c, const std::string& session_id, const Turn& t) {
+  MOERAG_ASSIGN_OR_RETURN(auto* ins, c.cached("INSERT INTO chat_turns(session_id, role, content, query, citations,"
+                                              " escalate, confidence) VALUES (?, ?, ?, ?, ?, ?, ?)"));
   MOERAG_TRY(ins->bind_all(session_id, t.role, t.content, t.query, citations_to_json(t.citations),
                            static_cast<int64_t>(t.escalate ? 1 : 0), t.confidence)
                  .run());
-  int64_t id = c->last_insert_rowid();
-  MOERAG_ASSIGN_OR_RETURN(auto* up, c->cached("UPDATE chat_sessions SET n_turns = n_turns + 1,"
-                                              " updated_at = datetime('now') WHERE id = ?"));
+  int64_t id = c.last_insert_rowid();
+  MOERAG_ASSIGN_OR_RETURN(auto* up, c.cached("UPDATE chat_sessions SET n_turns = n_turns + 1,"
+                                             " updated_at = datetime('now') WHERE id = ?"));
   MOERAG_TRY(up->bind_all(session_id).run());
+  return id;
+}
+
+Result<int64_t> Store::add_turn(const std::string& session_id, const Turn& t) {
+  MOERAG_ASSIGN_OR_RETURN(auto c, db_->lease());
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sql::Transaction tx(*c);
+  MOERAG_TRY(tx.begun());
+  MOERAG_ASSIGN_OR_RETURN(int64_t id, insert_turn(*c, session_id, t));
+  MOERAG_TRY(tx.commit());
+  return id;
+}
+
+Result<int64_t> Store::add_exchange(const std::string& session_id, const Turn& question, const Turn& answer) {
+  MOERAG_ASSIGN_OR_RETURN(auto c, db_->lease());
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sql::Transaction tx(*c);
+  MOERAG_TRY(tx.begun());
+  MOERAG_TRY(insert_turn(*c, session_id, question));
+  MOERAG_ASSIGN_OR_RETURN(int64_t id, insert_turn(*c, session_id, answer));
   MOERAG_TRY(tx.commit());
   return id;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ class Store {
 
   /// Appends a turn; returns its id.
   Result<int64_t> add_turn(const std::string& session_id, const Turn& turn);
+  /// Appends a question and its answer in one transaction; returns the answer's id.
+  Result<int64_t> add_exchange(const std::string& session_id, const Turn& question, const Turn& answer);
   /// Every turn of the session, oldest first (with feedback ratings).
   Result<std::vector<Turn>> turns(const std::string& session_id);
 
@@ -39,7 +42,12 @@ class Store {
 
  private:
   explicit Store(std::shared_ptr<sql::Database> db) : db_(std::move(db)) {}
+  /// Inserts one turn inside the caller's transaction on `c`; returns its id.
+  Result<int64_t> insert_turn(sql::Connection& c, const std::string& session_id, const Turn& t);
   std::shared_ptr<sql::Database> db_;
+  // Chat writes queue here rather than in SQLite's busy handler, which sleeps
+  // (milliseconds at a time) when concurrent requests all write their turns.
+  std::mutex write_mu_;
 };
 
 /// Citations as the JSON array stored with a turn (and sent by the API).
