@@ -60,6 +60,7 @@ Stats run(const std::string& name, int port, int n_clients, int n_requests, cons
     threads.emplace_back([&, c] {
       httplib::Client cli("127.0.0.1", port);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);  // no Nagle wait between a request's header and body writes
       cli.set_read_timeout(30, 0);
       for (int i = 0; i < n_requests; ++i) {
         const std::string& q = questions[(static_cast<size_t>(c) * 7 + i) % questions.size()];
