@@ -202,6 +202,9 @@ Result<std::unique_ptr<Server>> Server::create(const config::Settings& settings,
   http.set_payload_max_length(static_cast<size_t>(settings.server.max_body_bytes));
   http.set_read_timeout(settings.server.read_timeout_s, 0);
   http.set_write_timeout(settings.server.write_timeout_s, 0);
+  // Responses go out as headers then body: without TCP_NODELAY, Nagle holds the body
+  // until the client's delayed ACK (~40 ms on Linux) on every keep-alive request.
+  http.set_tcp_nodelay(true);
   int n_threads = settings.server.threads;
   http.new_task_queue = [n_threads] { return new httplib::ThreadPool(static_cast<size_t>(n_threads)); };
   return std::unique_ptr<Server>(new Server(std::move(impl)));
