@@ -46,6 +46,7 @@ struct Server::Impl {
   httplib::Server http;
   std::shared_ptr<spdlog::logger> log = log::get("web");
   int port = 0;
+  int listen_fd = -1;  // the listening socket (recorded by the socket-options hook)
 
   const config::Settings& settings() const { return state.settings; }
 
@@ -205,6 +206,17 @@ Result<std::unique_ptr<Server>> Server::create(const config::Settings& settings,
   // Responses go out as headers then body: without TCP_NODELAY, Nagle holds the body
   // until the client's delayed ACK (~40 ms on Linux) on every keep-alive request.
   http.set_tcp_nodelay(true);
+  // A keep-alive connection serves many requests (httplib closes it after 5 by default,
+  // and every reconnect of a busy client costs a handshake).
+  http.set_keep_alive_max_count(1000);
+  // The listening socket: SO_REUSEADDR (restart while old connections linger in
+  // TIME_WAIT) but not SO_REUSEPORT, so a second server on the same port fails clearly
+  // instead of sharing it; the fd is kept to widen the accept backlog after bind().
+  http.set_socket_options([p](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    p->listen_fd = sock;
+  });
   int n_threads = settings.server.threads;
   http.new_task_queue = [n_threads] { return new httplib::ThreadPool(static_cast<size_t>(n_threads)); };
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -221,6 +233,10 @@ Result<int> Server::bind() {
                                     " (in use, or not allowed); pick another with --port");
   }
   impl_->port = port;
+  // The packaged cpp-httplib listens with a backlog of 5: a burst of new connections
+  // (fifty chat widgets opening at once) overflows it and each dropped SYN is retried
+  // only after a second. listen() again on the bound socket widens the queue.
+  if (impl_->listen_fd >= 0) (void)::listen(impl_->listen_fd, 1024);
   return port;
 }
 
