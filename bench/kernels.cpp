@@ -4,7 +4,7 @@
 // far larger than L3: what decode sees) and from cache (the kernel's compute limit),
 // and how much cheaper per token a product with 8 tokens at once is (batched decode).
 //
-//   bench_kernels [--threads N] [--mb MB] [--json]
+//   bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--json]
 
 #include <algorithm>
 #include <chrono>
@@ -76,20 +76,22 @@ int main(int argc, char** argv) {
   int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   size_t mb = 512;
   bool json = false;
+  int64_t K = 4096;  // columns: a typical n_ff / n_embd
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) {
       max_threads = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--mb" && i + 1 < argc) {
       mb = std::max<size_t>(16, std::strtoull(argv[++i], nullptr, 10));
+    } else if (a == "--k" && i + 1 < argc) {
+      K = std::max<int64_t>(256, std::atoll(argv[++i]) / 256 * 256);
     } else if (a == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr, "usage: bench_kernels [--threads N] [--mb MB] [--json]\n");
+      std::fprintf(stderr, "usage: bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--json]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  const int64_t K = 4096;  // columns: a typical n_ff / n_embd
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.f, 1.f);
   std::vector<float> x(K), src(K);
