@@ -265,7 +265,7 @@ Status Retriever::delete_kb(const std::string& name) {
     MOERAG_TRY(tx.begun());
     MOERAG_TRY(c->exec("DROP TABLE IF EXISTS " + store::fts_table(id)));
     for (const char* q : {"DELETE FROM retrieval_chunks WHERE kb_id = ?", "DELETE FROM retrieval_documents WHERE kb_id = ?",
-                          "DELETE FROM retrieval_kbs WHERE id = ?"}) {
+                          "DELETE FROM retrieval_kb_fits WHERE kb_id = ?", "DELETE FROM retrieval_kbs WHERE id = ?"}) {
       MOERAG_ASSIGN_OR_RETURN(auto s, c->prepare(q));
       s.bind(1, id);
       MOERAG_TRY(s.run());

@@ -49,6 +49,14 @@ const std::vector<sql::Migration> kMigrations = {
           n_tokens INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX retrieval_chunks_doc ON retrieval_chunks(doc_id);
         CREATE INDEX retrieval_chunks_kb ON retrieval_chunks(kb_id);)"},
+    // The fitted embedder (a blob of up to megabytes) moves out of the KB row: reading
+    // any column stored after it (created_at) walked its overflow pages on every search.
+    {2, "fitted embedder blobs in their own table",
+     R"(CREATE TABLE retrieval_kb_fits(
+          kb_id INTEGER PRIMARY KEY,
+          fit_df BLOB NOT NULL);
+        INSERT INTO retrieval_kb_fits(kb_id, fit_df) SELECT id, fit_df FROM retrieval_kbs WHERE fit_df IS NOT NULL;
+        UPDATE retrieval_kbs SET fit_df = NULL;)"},
 };
 
 KnowledgeBase kb_from(sql::Stmt& s) {
@@ -171,7 +179,7 @@ Result<int64_t> generation(sql::Connection& c, int64_t kb_id) {
 }
 
 Result<std::string> fit_blob(sql::Connection& c, int64_t kb_id) {
-  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT fit_df FROM retrieval_kbs WHERE id = ?"));
+  MOERAG_ASSIGN_OR_RETURN(auto* st, c.cached("SELECT fit_df FROM retrieval_kb_fits WHERE kb_id = ?"));
   st->bind(1, kb_id);
   MOERAG_ASSIGN_OR_RETURN(bool row, st->step());
   std::string blob;
@@ -181,10 +189,13 @@ Result<std::string> fit_blob(sql::Connection& c, int64_t kb_id) {
 }
 
 Status set_fit(sql::Connection& c, int64_t kb_id, const std::string& blob, int64_t n) {
-  MOERAG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE retrieval_kbs SET fit_df = ?, fit_n = ?, generation = generation + 1 WHERE id = ?"));
-  st.bind_blob(1, blob.data(), blob.size());
-  st.bind(2, n);
-  st.bind(3, kb_id);
+  MOERAG_ASSIGN_OR_RETURN(auto put, c.prepare("INSERT OR REPLACE INTO retrieval_kb_fits(kb_id, fit_df) VALUES(?, ?)"));
+  put.bind(1, kb_id);
+  put.bind_blob(2, blob.data(), blob.size());
+  MOERAG_TRY(put.run());
+  MOERAG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE retrieval_kbs SET fit_n = ?, generation = generation + 1 WHERE id = ?"));
+  st.bind(1, n);
+  st.bind(2, kb_id);
   return st.run();
 }
 
