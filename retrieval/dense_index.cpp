@@ -5,8 +5,11 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/AuxIndexStructures.h>
@@ -109,6 +112,30 @@ Result<std::vector<std::pair<int64_t, float>>> DenseIndex::search(const float* q
       std::partial_sort(out.begin(), out.begin() + keep, out.end(),
                         [](const auto& a, const auto& b) { return a.second > b.second; });
       out.resize(keep);
+      return out;
+    }
+    // A flat index (the default): one BLAS matrix-vector product over the stored
+    // vectors and a top-k selection, with the filter applied in the same pass. The
+    // packaged FAISS scores flat indexes with its scalar reference loop (5-10x slower).
+    if (const auto* flat = dynamic_cast<const faiss::IndexFlat*>(map->index)) {
+      std::vector<float> scores(static_cast<size_t>(n));  // F32 [n]
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), dim_, 1.0f, flat->get_xb(), dim_, q, 1, 0.0f,
+                  scores.data(), 1);
+      std::vector<int64_t> rows;
+      if (allowed) {
+        for (int64_t i = 0; i < n; ++i)
+          if (allowed->count(map->id_map[static_cast<size_t>(i)])) rows.push_back(i);
+      } else {
+        rows.resize(static_cast<size_t>(n));
+        std::iota(rows.begin(), rows.end(), int64_t{0});
+      }
+      const size_t keep = std::min<size_t>(static_cast<size_t>(k), rows.size());
+      auto better = [&](int64_t a, int64_t b) {
+        const float sa = scores[static_cast<size_t>(a)], sb = scores[static_cast<size_t>(b)];
+        return sa != sb ? sa > sb : a < b;
+      };
+      std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(), better);
+      for (size_t i = 0; i < keep; ++i) out.push_back({map->id_map[static_cast<size_t>(rows[i])], scores[static_cast<size_t>(rows[i])]});
       return out;
     }
     // Otherwise widen the search until k allowed ids are found or everything was seen.
