@@ -5,8 +5,6 @@
 #include <omp.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -17,6 +15,8 @@
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+
+#include "engine/kernels/kernels.h"
 
 namespace moerag::retrieval {
 namespace {
@@ -114,13 +114,16 @@ Result<std::vector<std::pair<int64_t, float>>> DenseIndex::search(const float* q
       out.resize(keep);
       return out;
     }
-    // A flat index (the default): one BLAS matrix-vector product over the stored
-    // vectors and a top-k selection, with the filter applied in the same pass. The
-    // packaged FAISS scores flat indexes with its scalar reference loop (5-10x slower).
+    // A flat index (the default): one matrix-vector product over the stored vectors
+    // with the engine's SIMD kernel on this thread (the packaged FAISS scores flat
+    // indexes with its scalar reference loop, 5-10x slower; multi-threaded OpenBLAS
+    // collapses under concurrent searches), then a top-k selection with the filter
+    // applied in the same pass.
     if (const auto* flat = dynamic_cast<const faiss::IndexFlat*>(map->index)) {
       std::vector<float> scores(static_cast<size_t>(n));  // F32 [n]
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), dim_, 1.0f, flat->get_xb(), dim_, q, 1, 0.0f,
-                  scores.data(), 1);
+      const engine::kernels::MatView m{engine::GgmlType::F32, reinterpret_cast<const uint8_t*>(flat->get_xb()), n, dim_,
+                                       static_cast<size_t>(dim_) * sizeof(float)};
+      engine::kernels::cpu::matmul(m, q, 1, scores.data(), nullptr);
       std::vector<int64_t> rows;
       if (allowed) {
         for (int64_t i = 0; i < n; ++i)
