@@ -16,12 +16,21 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include "core/thread_pool.h"
 #include "engine/kernels/kernels.h"
 
 namespace moerag::retrieval {
 namespace {
 
 faiss::IndexIDMap2* idmap(faiss::Index* i) { return static_cast<faiss::IndexIDMap2*>(i); }
+
+// Large flat scans are split across the cores (workers sleep when idle: spin 0).
+ThreadPool& scan_pool() {
+  static const unsigned cores = std::thread::hardware_concurrency();
+  static ThreadPool pool(cores > 1 ? cores - 1 : 1, std::chrono::microseconds(0));
+  return pool;
+}
+constexpr int64_t kParallelScanRows = 32768;
 
 }  // namespace
 
@@ -123,7 +132,14 @@ Result<std::vector<std::pair<int64_t, float>>> DenseIndex::search(const float* q
       std::vector<float> scores(static_cast<size_t>(n));  // F32 [n]
       const engine::kernels::MatView m{engine::GgmlType::F32, reinterpret_cast<const uint8_t*>(flat->get_xb()), n, dim_,
                                        static_cast<size_t>(dim_) * sizeof(float)};
-      engine::kernels::cpu::matmul(m, q, 1, scores.data(), nullptr);
+      if (n >= kParallelScanRows) {
+        scan_pool().parallel_for(static_cast<size_t>(n), [&](size_t b, size_t e) {
+          engine::kernels::cpu::matmul(m.rows(static_cast<int64_t>(b), static_cast<int64_t>(e - b)), q, 1,
+                                       scores.data() + b, nullptr);
+        });
+      } else {
+        engine::kernels::cpu::matmul(m, q, 1, scores.data(), nullptr);
+      }
       std::vector<int64_t> rows;
       if (allowed) {
         for (int64_t i = 0; i < n; ++i)
