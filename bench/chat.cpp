@@ -149,7 +149,9 @@ int main(int argc, char** argv) {
   if (auto rep = retriever->ingest("faq", docs); !rep.ok()) return std::fprintf(stderr, "%s\n", rep.error().message.c_str()), 1;
   chat::SearchFn search = [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); };
   std::shared_ptr<safety::Filter> f = std::move(*filter);
-  auto svc = chat::ChatService::create(*db, chat::ChatOptions{}, search, f);
+  auto chat_db = sql::Database::open(dir + "/chat.db");  // as serve: chat in its own file
+  if (!chat_db.ok()) return std::fprintf(stderr, "set-up failed\n"), 1;
+  auto svc = chat::ChatService::create(*chat_db, chat::ChatOptions{}, search, f);
   if (!svc.ok()) return std::fprintf(stderr, "%s\n", svc.error().message.c_str()), 1;
   std::shared_ptr<chat::ChatService> chat_svc = std::move(*svc);
   web::Services services{*db, {web::kb_routes(retriever), web::chat_routes(chat_svc)}};

@@ -75,7 +75,8 @@ Result<Stack> open_stack(const config::Settings& s, bool with_model) {
   }
   auto rt = st.retriever;
   chat::SearchFn search = [rt](const retrieval::SearchRequest& r) { return rt->search(r); };
-  MOERAG_ASSIGN_OR_RETURN(st.chat, chat::ChatService::create(db, chat_options(s), search, std::move(filter), generator));
+  MOERAG_ASSIGN_OR_RETURN(auto chat_db, open_chat_db(s));
+  MOERAG_ASSIGN_OR_RETURN(st.chat, chat::ChatService::create(chat_db, chat_options(s), search, std::move(filter), generator));
   return st;
 }
 

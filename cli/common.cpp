@@ -56,11 +56,21 @@ std::unique_ptr<config::Settings> SettingsFlags::load() const {
   return std::make_unique<config::Settings>(std::move(s).value());
 }
 
-Result<std::shared_ptr<sql::Database>> open_main_db(const config::Settings& settings) {
+namespace {
+Result<std::shared_ptr<sql::Database>> open_data_db(const config::Settings& settings, const char* file) {
   std::error_code ec;
   std::filesystem::create_directories(settings.data_dir, ec);
   if (ec) return Error(ErrorCode::IO, "cannot create data_dir '" + settings.data_dir + "': " + ec.message());
-  return sql::Database::open((std::filesystem::path(settings.data_dir) / "moerag.db").string());
+  return sql::Database::open((std::filesystem::path(settings.data_dir) / file).string());
+}
+}  // namespace
+
+Result<std::shared_ptr<sql::Database>> open_main_db(const config::Settings& settings) {
+  return open_data_db(settings, "moerag.db");
+}
+
+Result<std::shared_ptr<sql::Database>> open_chat_db(const config::Settings& settings) {
+  return open_data_db(settings, "chat.db");
 }
 
 }  // namespace moerag::cli

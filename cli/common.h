@@ -27,5 +27,9 @@ struct SettingsFlags {
 
 /// Creates settings.data_dir and opens <data_dir>/moerag.db.
 Result<std::shared_ptr<sql::Database>> open_main_db(const config::Settings& settings);
+/// <data_dir>/chat.db: chat sessions and turns. A separate file because chat writes on
+/// every request: in the main file each write makes every reading connection drop and
+/// re-create its memory map of the knowledge bases (SQLite unmaps on any change).
+Result<std::shared_ptr<sql::Database>> open_chat_db(const config::Settings& settings);
 
 }  // namespace moerag::cli

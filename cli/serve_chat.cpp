@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apps/chat/chat.h"
+#include "cli/common.h"
 #include "cli/serve_modules.h"
 #include "core/log.h"
 #include "engine/generator.h"
@@ -130,8 +131,9 @@ RegisterServeModule reg_chat(40, "chat", [](ServeContext& ctx) -> Status {
   // follow-ups rewritten and older turns summarised by it; without one, extractive.
   auto generator = chat::model_answer_generator(ctx.get<engine::Generator>("generator"));
   log::get("cli")->info("chat: {} answers", generator ? "generated (model)" : "extractive (no model)");
+  MOERAG_ASSIGN_OR_RETURN(auto chat_db, open_chat_db(ctx.settings));
   MOERAG_ASSIGN_OR_RETURN(auto svc,
-                          chat::ChatService::create(ctx.db, chat_options(ctx.settings), search, filter, generator));
+                          chat::ChatService::create(chat_db, chat_options(ctx.settings), search, filter, generator));
   std::shared_ptr<chat::ChatService> shared = std::move(svc);
   ctx.modules["chat"] = shared;
   ctx.services.route_sets.push_back(web::chat_routes(shared));
