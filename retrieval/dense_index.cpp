@@ -132,14 +132,7 @@ Result<std::vector<std::pair<int64_t, float>>> DenseIndex::search(const float* q
       std::vector<float> scores(static_cast<size_t>(n));  // F32 [n]
       const engine::kernels::MatView m{engine::GgmlType::F32, reinterpret_cast<const uint8_t*>(flat->get_xb()), n, dim_,
                                        static_cast<size_t>(dim_) * sizeof(float)};
-      if (n >= kParallelScanRows) {
-        scan_pool().parallel_for(static_cast<size_t>(n), [&](size_t b, size_t e) {
-          engine::kernels::cpu::matmul(m.rows(static_cast<int64_t>(b), static_cast<int64_t>(e - b)), q, 1,
-                                       scores.data() + b, nullptr);
-        });
-      } else {
-        engine::kernels::cpu::matmul(m, q, 1, scores.data(), nullptr);
-      }
+      engine::kernels::cpu::matmul(m, q, 1, scores.data(), n >= kParallelScanRows ? &scan_pool() : nullptr);
       std::vector<int64_t> rows;
       if (allowed) {
         for (int64_t i = 0; i < n; ++i)

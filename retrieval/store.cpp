@@ -72,15 +72,14 @@ KnowledgeBase kb_from(sql::Stmt& s) {
   return k;
 }
 
-const char* kKbSelect =
-    "SELECT k.id, k.name, k.description, k.lexical_weight, k.dense_weight, k.created_at, k.generation, k.fit_n, "
+#define MOERAG_KB_COLUMNS \
+  "SELECT k.id, k.name, k.description, k.lexical_weight, k.dense_weight, k.created_at, k.generation, k.fit_n, "
+const char* kKbSelect = MOERAG_KB_COLUMNS
     "(SELECT count(*) FROM retrieval_documents d WHERE d.kb_id = k.id), "
     "(SELECT count(*) FROM retrieval_chunks c WHERE c.kb_id = k.id) FROM retrieval_kbs k ";
-
 // The same columns without the two counts (each a scan of the KB's rows): -1 there.
-const char* kKbSelectUncounted =
-    "SELECT k.id, k.name, k.description, k.lexical_weight, k.dense_weight, k.created_at, k.generation, k.fit_n, "
-    "-1, -1 FROM retrieval_kbs k ";
+const char* kKbSelectUncounted = MOERAG_KB_COLUMNS "-1, -1 FROM retrieval_kbs k ";
+#undef MOERAG_KB_COLUMNS
 
 Result<KbRow> one_kb(sql::Connection& c, const std::string& where, const std::function<void(sql::Stmt&)>& bind,
                      const std::string& what, const char* select = kKbSelect) {
