@@ -116,6 +116,7 @@ int run_bench(const BenchArgs& a) {
                       {"active_weight_bytes", active_bytes},
                       {"kv_bytes_per_token", (*kv)->bytes_per_token()},
                       {"threads", threads},
+                      {"huge_page_share", (*model)->file().huge_page_share()},
                       {"simd", backend->name()}};
   if (a.json) {
     std::cout << j.dump() << "\n";
@@ -123,6 +124,8 @@ int run_bench(const BenchArgs& a) {
   }
   std::printf("model %s (%s), %d threads, %s\n", a.model.c_str(), engine::arch_name(c.arch), threads,
               backend->name().c_str());
+  if (double h = (*model)->file().huge_page_share(); h >= 0)
+    std::printf("weights mapped from the file, %.0f%% of the sampled pages through 2 MiB entries\n", 100.0 * h);
   std::printf("%-28s %12s %s\n", "measure", "value", "baseline (same run)");
   std::printf("%-28s %12.1f %.1f GFLOP/s vs OpenBLAS SGEMM 1 thread [%d x %d x %lld]: %.1f GFLOP/s\n",
               "prefill tok/s", a.p / prefill_s, prefill_gflops, a.p, ff, static_cast<long long>(c.n_embd), blas);

@@ -173,6 +173,8 @@ Result<std::unique_ptr<GgufFile>> GgufFile::open_memory(std::vector<uint8_t> byt
 
 GgufFile::~GgufFile() = default;
 
+double GgufFile::huge_page_share() const { return map_ ? map_->huge_page_share() : -1; }
+
 Status GgufFile::parse() {
   Cursor c(base_, size_);
   if (size_ < 4) return bad("file is " + std::to_string(size_) + " bytes, too small for a GGUF header");

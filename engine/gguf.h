@@ -121,6 +121,9 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }   ///< start of the tensor data section
   uint64_t file_size() const { return size_; }
   const std::string& path() const { return path_; }       ///< empty for open_memory
+  /// Share of the sampled resident file mapped with 2 MiB pages at open (see
+  /// MappedFile::huge_page_share); -1 when not measured or held in memory.
+  double huge_page_share() const;
   /// `general.architecture`, or "" when absent.
   std::string architecture() const;
 

@@ -9,6 +9,7 @@
 
 #include "engine/gguf.h"
 #include "engine/gguf_writer.h"
+#include "engine/mapped_file.h"
 #include "tests/support/test_support.h"
 
 namespace moerag::engine {
@@ -204,6 +205,39 @@ TEST(Gguf, OpenReportsIoErrors) {
   auto d = GgufFile::open(dir.path().string());
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().code, ErrorCode::IO);
+}
+
+// Large files are mapped on a 2 MiB boundary (what a PMD mapping needs) with the same
+// bytes as a plain mapping; small ones keep the plain path. Whether the kernel then
+// uses 2 MiB entries depends on the machine, so the share is only range-checked.
+TEST(MappedFile, LargeFilesAreMappedOnTwoMiBBoundariesWithTheirBytes) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "big.bin").string();
+  std::vector<uint8_t> bytes((5u << 20) + 123);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  }
+  MappedFile::Options big;
+  big.huge_pages_from = 1u << 20;
+  for (int round = 0; round < 2; ++round) {  // the second finds the file cached as the first left it
+    auto m = MappedFile::open(path, big);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>((*m)->data()) % (2u << 20), 0u);
+    ASSERT_EQ((*m)->size(), bytes.size());
+    EXPECT_EQ(std::memcmp((*m)->data(), bytes.data(), bytes.size()), 0);
+    EXPECT_GE((*m)->huge_page_share(), -1.0);
+    EXPECT_LE((*m)->huge_page_share(), 1.0);
+  }
+  MappedFile::Options small;
+  small.huge_pages_from = 0;
+  auto plain = MappedFile::open(path, small);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->huge_page_share(), -1.0);
+  EXPECT_EQ(std::memcmp((*plain)->data(), bytes.data(), bytes.size()), 0);
 }
 
 struct BadCase {
