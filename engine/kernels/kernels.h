@@ -85,6 +85,19 @@ struct BlockQ8A {
   int8_t qs[32];
 };
 
+/// Activations quantised in super-blocks of 256 for the K-quant dot products (Q4_K,
+/// Q6_K). Each group of 16 has its own scale d * ks[g] (as accurate as a float scale
+/// per 16, to 1/64 of the block's step), and because ks is an integer the weights'
+/// sub-block scales multiply it in int16 and the whole block sums in int32.
+/// 64-byte aligned so the quants load in whole cache lines.
+struct alignas(64) BlockQ8KA {
+  static constexpr int kMaxK = 64;  ///< ks range: keeps int16 scale x ks and int32 sums exact
+  int8_t qs[256];     ///< x[i] ~ d * ks[i / 16] * qs[i], in element order
+  int16_t bsums[16];  ///< bsums[g] = sum of qs[16 g .. 16 g + 15]
+  uint8_t ks[16];     ///< group scale in units of d, 0..kMaxK
+  float d;            ///< step of the block's largest group / kMaxK
+};
+
 #define MOERAG_KERNEL_DECLS                                                                               \
   /** y[t, r] = sum_c W[r, c] * x[t, c]. W type [n_rows, n_cols]; x F32 [n_tok, n_cols]; y F32 [n_tok, n_rows]. */ \
   void matmul(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool);              \
@@ -133,5 +146,7 @@ inline void load_kv(const KvView& v, int64_t t, int64_t off, int64_t n, float* o
 
 /// Quantises x F32 [n] (n a multiple of 32) into blocks [n / 32].
 void quantize_q8a(const float* x, BlockQ8A* out, int64_t n);
+/// Quantises x F32 [n] (n a multiple of 256) into super-blocks [n / 256].
+void quantize_q8ka(const float* x, BlockQ8KA* out, int64_t n);
 
 }  // namespace moerag::engine::kernels

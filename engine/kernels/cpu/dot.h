@@ -1,6 +1,8 @@
 // Internal to the CPU kernels: row dot products of one weight row with one activation
 // row, in several instruction sets (scalar, AVX2+FMA, AVX-512+VNNI) chosen at run time.
-// Integer formats take activations quantised to BlockQ8A; plain formats take F32.
+// Q8_0/Q4_0 take activations quantised to BlockQ8A, the K-quants (Q4_K, Q6_K) take
+// BlockQ8KA (one scale per 256, so sub-block scales multiply integer sums); plain
+// formats take F32.
 #pragma once
 
 #include <cstdint>
@@ -11,16 +13,23 @@ namespace moerag::engine::kernels::cpu {
 
 /// w: one row of n elements (n % 32 == 0 for the int kernels, % 256 for K-quants).
 using DotQ8Fn = float (*)(const uint8_t* w, const BlockQ8A* a, int64_t n);
+/// w: one row of n elements of a K-quant (n % 256 == 0); a: n / 256 activation blocks.
+using DotQ8KFn = float (*)(const uint8_t* w, const BlockQ8KA* a, int64_t n);
 /// w: one row of n elements of a plain type; x F32 [n].
 using DotF32Fn = float (*)(const uint8_t* w, const float* x, int64_t n);
 /// y[i] += a * v[i]; v one row of n elements of a plain type; y F32 [n].
 using AxpyFn = void (*)(float a, const uint8_t* v, float* y, int64_t n);
 
+/// Quantises x F32 [n] (n % 256 == 0) into n / 256 blocks (kernels.h quantize_q8ka).
+using QuantQ8KAFn = void (*)(const float* x, BlockQ8KA* out, int64_t n);
+
 /// One instruction set's kernels; a null entry means "not provided at this level".
 struct DotTable {
   DotF32Fn f32 = nullptr, f16 = nullptr, bf16 = nullptr;
-  DotQ8Fn q8_0 = nullptr, q4_0 = nullptr, q4_k = nullptr, q6_k = nullptr;
+  DotQ8Fn q8_0 = nullptr, q4_0 = nullptr;
+  DotQ8KFn q4_k = nullptr, q6_k = nullptr;
   AxpyFn axpy_f32 = nullptr, axpy_f16 = nullptr;
+  QuantQ8KAFn quant_q8ka = nullptr;  ///< bit-identical at every level
 };
 
 const DotTable& dot_table_scalar();
@@ -29,6 +38,9 @@ const DotTable& dot_table_avx512();  ///< call only when the CPU has avx512f/bw/
 
 /// The table for the current simd_level().
 const DotTable& dot_table();
+
+/// The scalar quantize_q8ka (the yardstick the SIMD versions match bit for bit).
+void quantize_q8ka_scalar(const float* x, BlockQ8KA* out, int64_t n);
 
 /// Unpacks 6-bit scale and min j (0..7) of a Q4_K/Q5_K block's 12 scale bytes
 /// (layout: ggml-common.h block_q4_K, facts only).

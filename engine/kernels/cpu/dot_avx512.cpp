@@ -15,7 +15,8 @@ namespace moerag::engine::kernels::cpu {
 #include "engine/kernels/cpu/dot_x86.inc"
 
 const DotTable& dot_table_avx512() {
-  static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16};
+  static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16,
+                                quant_q8ka};
   return t;
 }
 

@@ -1,5 +1,5 @@
 // Portable scalar row dot products (the fallback level of dot.h), plus quantisation
-// of activations to BlockQ8A and the run-time choice of instruction set.
+// of activations to BlockQ8A / BlockQ8KA and the run-time choice of instruction set.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -26,7 +26,37 @@ void quantize_q8a(const float* x, BlockQ8A* out, int64_t n) {
   }
 }
 
+void quantize_q8ka(const float* x, BlockQ8KA* out, int64_t n) { cpu::dot_table().quant_q8ka(x, out, n); }
+
 namespace cpu {
+
+void quantize_q8ka_scalar(const float* x, BlockQ8KA* out, int64_t n) {
+  constexpr int kMaxK = BlockQ8KA::kMaxK;
+  for (int64_t b = 0; b < n / 256; ++b, x += 256) {
+    float gmax[16], amax = 0;
+    for (int g = 0; g < 16; ++g) {
+      gmax[g] = 0;
+      for (int i = 16 * g; i < 16 * g + 16; ++i) gmax[g] = std::max(gmax[g], std::fabs(x[i]));
+      amax = std::max(amax, gmax[g]);
+    }
+    const float d = amax / (127.0f * kMaxK);
+    for (int g = 0; g < 16; ++g) {
+      // the smallest k with 127 * d * k >= gmax, so |q| <= 127
+      const int k = amax > 0 ? std::min(kMaxK, static_cast<int>(std::ceil(kMaxK * (gmax[g] / amax)))) : 0;
+      const float id = k > 0 ? 1.0f / (d * static_cast<float>(k)) : 0.0f;
+      int sum = 0;
+      for (int i = 16 * g; i < 16 * g + 16; ++i) {
+        const int q = std::clamp(static_cast<int>(std::nearbyint(x[i] * id)), -127, 127);
+        out[b].qs[i] = static_cast<int8_t>(q);
+        sum += q;
+      }
+      out[b].bsums[g] = static_cast<int16_t>(sum);
+      out[b].ks[g] = static_cast<uint8_t>(k);
+    }
+    out[b].d = d;
+  }
+}
+
 namespace {
 
 float h2f(const uint8_t* p) {
@@ -79,52 +109,49 @@ float dot_q4_0(const uint8_t* w, const BlockQ8A* a, int64_t n) {
   }
   return acc;
 }
-// block_q4_K {half d, dmin; u8 scales[12]; u8 qs[128]}: x = d*sc*q - dmin*m per 32
-float dot_q4_k(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+// block_q4_K {half d, dmin; u8 scales[12]; u8 qs[128]}: x = d*sc*q - dmin*m per 32;
+// 32-byte chunk c holds sub-block 2c in its low nibbles and 2c + 1 in its high ones.
+// The activations' integer group scales ks keep the block's sums integer until the end.
+float dot_q4_k(const uint8_t* w, const BlockQ8KA* a, int64_t n) {
   float acc = 0;
-  for (int64_t b = 0; b < n / 256; ++b, w += 144, a += 8) {
-    const float d = h2f(w), dmin = h2f(w + 2);
-    float sum = 0, mins = 0;
-    for (int c = 0; c < 4; ++c) {
-      const uint8_t* q = w + 16 + 32 * c;
-      int sc0, m0, sc1, m1;
-      k4_scale_min(w + 4, 2 * c, &sc0, &m0);
-      k4_scale_min(w + 4, 2 * c + 1, &sc1, &m1);
-      int s0 = 0, s1 = 0;
-      for (int l = 0; l < 32; ++l) {
-        s0 += (q[l] & 0xF) * a[2 * c].qs[l];
-        s1 += (q[l] >> 4) * a[2 * c + 1].qs[l];
-      }
-      sum += sc0 * a[2 * c].d * s0 + sc1 * a[2 * c + 1].d * s1;
-      mins += m0 * a[2 * c].s + m1 * a[2 * c + 1].s;
+  for (int64_t b = 0; b < n / 256; ++b, w += 144) {
+    const BlockQ8KA& ab = a[b];
+    int64_t sum = 0, mins = 0;
+    for (int g = 0; g < 16; ++g) {
+      const int j = g / 2;  // sub-block
+      const uint8_t* q = w + 16 + 32 * (j / 2) + 16 * (g % 2);
+      const int shift = 4 * (j % 2);
+      int sc, m;
+      k4_scale_min(w + 4, j, &sc, &m);
+      int32_t s = 0;
+      for (int l = 0; l < 16; ++l) s += ((q[l] >> shift) & 0xF) * ab.qs[16 * g + l];
+      sum += sc * ab.ks[g] * s;
+      mins += m * ab.ks[g] * ab.bsums[g];
     }
-    acc += d * sum - dmin * mins;
+    acc += ab.d * (h2f(w) * static_cast<float>(sum) - h2f(w + 2) * static_cast<float>(mins));
   }
   return acc;
 }
-// block_q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; half d}; see quant_k.cpp for the layout
-float dot_q6_k(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+// block_q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; half d}; see quant_k.cpp for the layout.
+// x = d * sc * (q - 32) per 16; the -32 is applied once through the activation sums.
+float dot_q6_k(const uint8_t* w, const BlockQ8KA* a, int64_t n) {
   float acc = 0;
-  for (int64_t b = 0; b < n / 256; ++b, w += 210, a += 8) {
+  for (int64_t b = 0; b < n / 256; ++b, w += 210) {
+    const BlockQ8KA& ab = a[b];
     const auto* sc = reinterpret_cast<const int8_t*>(w + 192);
-    const float d = h2f(w + 208);
-    float sum = 0;
-    for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = w + 64 * half;
+    int64_t sum = 0;  // up to 16 * 128 * kMaxK * 16 * 32 * 127: more than int32
+    for (int g = 0; g < 16; ++g) {
+      const int half = g / 8, k = (g % 8) / 2, l0 = 16 * (g % 2);  // element 128 half + 32 k + l
+      const uint8_t* ql = w + 64 * half + 32 * (k & 1);
       const uint8_t* qh = w + 128 + 32 * half;
-      for (int k = 0; k < 4; ++k) {
-        const BlockQ8A& ab = a[4 * half + k];
-        int s[2] = {0, 0};
-        for (int l = 0; l < 32; ++l) {
-          const uint8_t lo = ql[l + 32 * (k & 1)];
-          const int nib = k < 2 ? (lo & 0xF) : (lo >> 4);
-          const int q = (nib | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
-          s[l / 16] += q * ab.qs[l];
-        }
-        sum += ab.d * static_cast<float>(sc[8 * half + 2 * k] * s[0] + sc[8 * half + 2 * k + 1] * s[1]);
+      int32_t s = 0;
+      for (int l = l0; l < l0 + 16; ++l) {
+        const int nib = k < 2 ? (ql[l] & 0xF) : (ql[l] >> 4);
+        s += ((nib | (((qh[l] >> (2 * k)) & 3) << 4)) - 32) * ab.qs[16 * g + l - l0];
       }
+      sum += sc[g] * ab.ks[g] * s;
     }
-    acc += d * sum;
+    acc += ab.d * h2f(w + 208) * static_cast<float>(sum);
   }
   return acc;
 }
@@ -159,7 +186,8 @@ int level() {
 }  // namespace
 
 const DotTable& dot_table_scalar() {
-  static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16};
+  static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16,
+                                quantize_q8ka_scalar};
   return t;
 }
 

@@ -1,6 +1,6 @@
 // CPU matmul: y = x W^T for a weight matrix in any file format. Integer formats
-// (Q8_0, Q4_0, Q4_K, Q6_K) quantise the activations once to BlockQ8A and use int8 dot
-// products; F32/F16/BF16 use float dots; every other format dequantises each weight
+// quantise the activations once (Q8_0, Q4_0: BlockQ8A per 32; Q4_K, Q6_K: BlockQ8KA
+// per 256) and use int8 dot products; F32/F16/BF16 use float dots; every other format dequantises each weight
 // row into a scratch row (the scalar path). Rows are split across the thread pool;
 // each thread reads its weight rows once and applies them to every token of the
 // batch (tokens tiled so their activations stay in cache).
@@ -19,6 +19,12 @@ DotQ8Fn q8_kernel(const DotTable& t, GgmlType type) {
   switch (type) {
     case GgmlType::Q8_0: return t.q8_0;
     case GgmlType::Q4_0: return t.q4_0;
+    default: return nullptr;
+  }
+}
+
+DotQ8KFn q8k_kernel(const DotTable& t, GgmlType type) {
+  switch (type) {
     case GgmlType::Q4_K: return t.q4_k;
     case GgmlType::Q6_K: return t.q6_k;
     default: return nullptr;
@@ -44,25 +50,34 @@ void run_rows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t
   });
 }
 
+// y = x W^T with the activations quantised to Block (qk elements each) by `quant`
+// and each (row, token) product taken by `dot`.
+template <typename Block>
+void matmul_int(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool,
+                float (*dot)(const uint8_t*, const Block*, int64_t),
+                void (*quant)(const float*, Block*, int64_t), int64_t qk) {
+  const int64_t K = w.n_cols, N = w.n_rows, nb = K / qk;
+  std::vector<Block> xq(static_cast<size_t>(n_tok * nb));  // Block [n_tok, K / qk]
+  for (int64_t t = 0; t < n_tok; ++t) quant(x + t * K, xq.data() + t * nb, K);
+  run_rows(N, pool, [&](int64_t r0, int64_t r1) {
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+      const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = w.data + r * w.row_bytes;
+        for (int64_t t = t0; t < t1; ++t) y[t * N + r] = dot(row, xq.data() + t * nb, K);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void matmul(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool) {
   const DotTable& table = dot_table();
   const int64_t K = w.n_cols, N = w.n_rows;
-  if (DotQ8Fn dot = q8_kernel(table, w.type)) {
-    const int64_t nb = K / 32;
-    std::vector<BlockQ8A> xq(static_cast<size_t>(n_tok * nb));  // Q8A [n_tok, K / 32]
-    for (int64_t t = 0; t < n_tok; ++t) quantize_q8a(x + t * K, xq.data() + t * nb, K);
-    run_rows(N, pool, [&](int64_t r0, int64_t r1) {
-      for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
-        const int64_t t1 = std::min(n_tok, t0 + kTokTile);
-        for (int64_t r = r0; r < r1; ++r) {
-          const uint8_t* row = w.data + r * w.row_bytes;
-          for (int64_t t = t0; t < t1; ++t) y[t * N + r] = dot(row, xq.data() + t * nb, K);
-        }
-      }
-    });
-    return;
+  if (DotQ8Fn dot = q8_kernel(table, w.type)) return matmul_int<BlockQ8A>(w, x, n_tok, y, pool, dot, quantize_q8a, 32);
+  if (DotQ8KFn dot = q8k_kernel(table, w.type)) {
+    return matmul_int<BlockQ8KA>(w, x, n_tok, y, pool, dot, quantize_q8ka, 256);
   }
   DotF32Fn fdot = f32_kernel(table, w.type);
   run_rows(N, pool, [&](int64_t r0, int64_t r1) {
