@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/kernels/cpu/dot.h"
 #include "engine/kernels/kernels.h"
 
 namespace moerag::engine::kernels {
@@ -62,6 +64,91 @@ TEST(Kernels, MatmulEveryFormatEveryLevel) {
                               type == GgmlType::Q6_K;
         EXPECT_LT(rel_l2(got, want), int_path ? 1e-2 : 1e-5)
             << type_name(type) << " K=" << K << " N=" << N << " T=" << T << " level=" << cpu::simd_level();
+      }
+    }
+  }
+}
+
+// Activations with groups of very different size (a zero group, tiny ones, an outlier)
+// so every ks value range and the clamp are exercised. F32 [n]
+std::vector<float> uneven(int64_t n, std::mt19937& rng) {
+  auto x = randn(static_cast<size_t>(n), rng);
+  std::uniform_real_distribution<float> u(-6.0f, 1.0f);
+  for (int64_t g = 0; g < n / 16; ++g) {
+    const float s = g % 7 == 3 ? 0.0f : std::exp(u(rng));
+    for (int64_t i = 16 * g; i < 16 * g + 16; ++i) x[i] *= s;
+  }
+  x[static_cast<size_t>(n / 3)] = 40.0f;
+  return x;
+}
+
+// BlockQ8KA (the K-quants' activations): every level gives the scalar bytes, and the
+// blocks mean what kernels.h says: x ~ d * ks * qs within half a step, |qs| <= 127,
+// the largest group at ks = kMaxK, bsums the group sums.
+TEST(Kernels, QuantizeQ8KAEveryLevel) {
+  std::mt19937 rng(11);
+  const int64_t n = 256 * 5;
+  const auto x = uneven(n, rng);
+  std::vector<BlockQ8KA> want(n / 256), got(n / 256);
+  cpu::quantize_q8ka_scalar(x.data(), want.data(), n);
+  for (const auto& blk : want) {
+    int kmax = 0;
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int i = 16 * g; i < 16 * g + 16; ++i) {
+        EXPECT_LE(std::abs(blk.qs[i]), 127);
+        sum += blk.qs[i];
+      }
+      EXPECT_EQ(sum, blk.bsums[g]);
+      EXPECT_LE(blk.ks[g], BlockQ8KA::kMaxK);
+      kmax = std::max<int>(kmax, blk.ks[g]);
+    }
+    EXPECT_EQ(kmax, BlockQ8KA::kMaxK);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const BlockQ8KA& blk = want[i / 256];
+    const double step = static_cast<double>(blk.d) * blk.ks[(i % 256) / 16];
+    EXPECT_LE(std::fabs(x[i] - step * blk.qs[i % 256]), 0.5 * step * (1 + 1e-5) + 1e-30) << i;
+  }
+  for (const char* level : kLevels) {
+    LevelGuard g(level);
+    quantize_q8ka(x.data(), got.data(), n);
+    for (size_t b = 0; b < want.size(); ++b) {
+      EXPECT_EQ(0, std::memcmp(&want[b], &got[b], offsetof(BlockQ8KA, d) + sizeof(float))) << level << " block " << b;
+    }
+  }
+}
+
+// The integer dot products on the same quantised activations: every level against a
+// float64 sum over the dequantised weights and activations, far tighter than the
+// matmul test above (whose error is the activations' quantisation).
+TEST(Kernels, KQuantDotsEveryLevelExact) {
+  std::mt19937 rng(13);
+  const int64_t K = 256 * 16;
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+    const size_t rb = row_size(type, K).value();
+    const auto x = uneven(K, rng);
+    std::vector<BlockQ8KA> a(K / 256);
+    cpu::quantize_q8ka_scalar(x.data(), a.data(), K);
+    for (int r = 0; r < 8; ++r) {
+      auto src = randn(K, rng, r == 0 ? 100.0f : 1.0f);
+      if (r == 1) for (int64_t i = 0; i < K; ++i) src[i] = std::fabs(src[i]) + 3.0f;  // large mins / offsets
+      std::vector<uint8_t> w(rb);
+      ASSERT_TRUE(quantize_row(type, src.data(), w.data(), K).ok());
+      std::vector<float> wd(K);
+      ASSERT_TRUE(dequantize_row(type, w.data(), wd.data(), K).ok());
+      double want = 0, mag = 0;
+      for (int64_t i = 0; i < K; ++i) {
+        const BlockQ8KA& blk = a[i / 256];
+        const double ai = static_cast<double>(blk.d) * blk.ks[(i % 256) / 16] * blk.qs[i % 256];
+        want += wd[i] * ai;
+        mag += std::fabs(wd[i] * ai);
+      }
+      for (const char* level : kLevels) {
+        LevelGuard g(level);
+        const cpu::DotTable& t = cpu::dot_table();
+        const float got = (type == GgmlType::Q4_K ? t.q4_k : t.q6_k)(w.data(), a.data(), K);
+        EXPECT_NEAR(got, want, 2e-6 * mag) << type_name(type) << " row " << r << " level " << cpu::simd_level();
       }
     }
   }
