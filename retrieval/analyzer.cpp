@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/text.h"
+#include "retrieval/stemmer.h"
 
 namespace moerag::retrieval {
 namespace {
@@ -27,37 +28,23 @@ bool ends_with(std::string_view s, std::string_view suf) {
 
 }  // namespace
 
-std::string stem_word(std::string_view w) {
-  std::string s(w);
-  bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-  if (!ascii || s.size() <= 3) return s;
-  if (ends_with(s, "ies") && s.size() > 4) return s.substr(0, s.size() - 3) + "y";
-  if (ends_with(s, "sses")) return s.substr(0, s.size() - 2);
-  if (ends_with(s, "ing") && s.size() > 5) {
-    s.resize(s.size() - 3);
-    if (s.size() > 2 && s[s.size() - 1] == s[s.size() - 2] && s.back() != 'l' && s.back() != 's') s.pop_back();
-    return s;
-  }
-  if (ends_with(s, "ed") && s.size() > 4 && !ends_with(s, "eed")) {
-    s.resize(s.size() - 2);
-    if (s.size() > 2 && s[s.size() - 1] == s[s.size() - 2] && s.back() != 'l' && s.back() != 's') s.pop_back();
-    return s;
-  }
-  if (ends_with(s, "ly") && s.size() > 5) return s.substr(0, s.size() - 2);
-  if (ends_with(s, "s") && !ends_with(s, "ss") && !ends_with(s, "us") && !ends_with(s, "is")) s.pop_back();
-  return s;
-}
+std::string stem_word(std::string_view w) { return porter_stem(w); }
 
 bool is_stop_word(std::string_view w) {
-  static const std::unordered_set<std::string_view> kStop = {
+  static const char* const kWords[] = {
       "a",     "an",   "and",  "are",  "as",    "at",    "be",   "by",    "did",   "do",    "does", "for",
       "from",  "had",  "has",  "have", "he",    "her",   "his",  "how",   "i",     "in",    "is",   "it",
       "its",   "of",   "on",   "or",   "she",   "that",  "the",  "their", "them",  "they",  "this", "to",
       "was",   "were", "what", "when", "where", "which", "who",  "whom",  "whose", "why",   "will", "with",
       "you",   "your", "we",   "our",  "not",   "no",    "can",  "could", "would", "should", "than", "then",
-      "there", "these", "those", "been", "being", "into", "about", "also", "but",  "if",    "so",   "such",
-      "wa",    "doe",  "ha"};  // stems of was/does/has
-  return kStop.count(w) > 0;
+      "there", "these", "those", "been", "being", "into", "about", "also", "but",  "if",    "so",   "such"};
+  // Query terms arrive stemmed: the set holds each word and its stem (was -> wa, this -> thi).
+  static const std::unordered_set<std::string> kStop = [] {
+    std::unordered_set<std::string> s;
+    for (const char* w : kWords) s.insert(w), s.insert(porter_stem(w));
+    return s;
+  }();
+  return kStop.count(std::string(w)) > 0;
 }
 
 std::vector<Token> analyze(std::string_view s, bool stem) {

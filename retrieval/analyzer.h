@@ -1,5 +1,5 @@
 // Text analysis shared by the lexical index, the built-in embedder and snippets:
-// Latin words are case-folded (and lightly stemmed), CJK runs become overlapping
+// Latin words are case-folded (and Porter-stemmed), CJK runs become overlapping
 // character bigrams, so FTS5's unicode61 tokenizer sees one term per token.
 #pragma once
 
@@ -18,7 +18,7 @@ struct Token {
 };
 
 /// Terms of `text` in order. CJK runs of n >= 2 characters give n-1 bigrams; a lone
-/// CJK character gives itself. `stem` applies the light English stemmer.
+/// CJK character gives itself. `stem` applies the Porter stemmer.
 std::vector<Token> analyze(std::string_view text, bool stem);
 
 /// The terms joined by single spaces: what is stored in the FTS5 column.
@@ -45,7 +45,7 @@ std::vector<size_t> prune_common_terms(const std::vector<int64_t>& df, int64_t m
 /// Approximate token count for chunk budgets: words plus CJK characters.
 int count_tokens(std::string_view text);
 
-/// Light English stemmer (plurals, -ing, -ed, -ly); input is lower-case ASCII.
+/// English stemmer of the index (porter_stem); input is lower-case ASCII.
 std::string stem_word(std::string_view w);
 
 /// True for common English function words.

@@ -11,9 +11,11 @@
 #include <regex>
 
 #include "core/log.h"
+#include "retrieval/analyzer.h"
 #include "retrieval/hashed_embedder.h"
 #include "retrieval/lsa_embedder.h"
 #include "retrieval/retriever_impl.h"
+#include "retrieval/stemmer.h"
 
 namespace moerag::retrieval {
 namespace fs = std::filesystem;
@@ -172,6 +174,38 @@ Status Retriever::Impl::save(int64_t kb_id, KbState& st) {
   return {};
 }
 
+std::string Retriever::Impl::analyzer_tag() const {
+  return options.stem_english ? kAnalyzerVersion : std::string(kAnalyzerVersion) + "-nostem";
+}
+
+Status Retriever::Impl::reanalyze_stale(sql::Connection& c) {
+  const std::string tag = analyzer_tag();
+  MOERAG_ASSIGN_OR_RETURN(auto kbs, store::kb_analyzers(c));
+  for (const auto& [kb_id, had] : kbs) {
+    if (had == tag) continue;
+    MOERAG_ASSIGN_OR_RETURN(auto row, store::kb_by_id(c, kb_id));
+    std::vector<int64_t> ids;
+    std::vector<std::string> texts;
+    MOERAG_TRY(store::for_each_chunk(c, kb_id, [&](int64_t id, const std::string& t) {
+      ids.push_back(id);
+      texts.push_back(t);
+    }));
+    sql::Transaction tx(c);
+    MOERAG_TRY(tx.begun());
+    for (size_t i = 0; i < ids.size(); ++i)
+      MOERAG_TRY(store::replace_terms(c, kb_id, ids[i], index_text(texts[i], options.stem_english)));
+    // The vector index follows the new generation on its next sync (rebuilt, not loaded).
+    if (!external && row.fit_n > 0)
+      MOERAG_TRY(store::set_fit(c, kb_id, LsaEmbedder::fit(texts, static_cast<size_t>(options.embed_dim)),
+                                static_cast<int64_t>(texts.size())));
+    MOERAG_TRY(store::set_analyzer(c, kb_id, tag));
+    MOERAG_TRY(tx.commit());
+    log::get("retrieval")->info("re-analysed knowledge base '{}' ({} chunks): analyzer '{}' -> '{}'", row.kb.name,
+                                ids.size(), had.empty() ? "light" : had, tag);
+  }
+  return {};
+}
+
 Retriever::Retriever(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Retriever::~Retriever() {
@@ -190,14 +224,15 @@ Result<std::unique_ptr<Retriever>> Retriever::create(std::shared_ptr<sql::Databa
     return Error(ErrorCode::INVALID_INPUT, "retrieval.chunk_tokens must be 16..4096");
   if (options.embed_dim < 16 || options.embed_dim > 4096)
     return Error(ErrorCode::INVALID_INPUT, "retrieval.embed_dim must be 16..4096");
-  {
-    MOERAG_ASSIGN_OR_RETURN(auto c, db->lease());
-    MOERAG_TRY(store::migrate(*c));
-  }
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(db);
   impl->options = std::move(options);
   impl->external = std::move(embedder);
+  {
+    MOERAG_ASSIGN_OR_RETURN(auto c, impl->db->lease());
+    MOERAG_TRY(store::migrate(*c));
+    MOERAG_TRY(impl->reanalyze_stale(*c));
+  }
   return std::unique_ptr<Retriever>(new Retriever(std::move(impl)));
 }
 
@@ -213,8 +248,8 @@ Result<KnowledgeBase> Retriever::create_kb(const KnowledgeBase& spec) {
   if (store::find_kb(*c, spec.name).ok())
     return Error(ErrorCode::CONFLICT, "knowledge base '" + spec.name + "' exists already");
   MOERAG_ASSIGN_OR_RETURN(auto st, c->prepare(
-      "INSERT INTO retrieval_kbs(name, description, lexical_weight, dense_weight) VALUES(?,?,?,?)"));
-  st.bind_all(spec.name, spec.description, spec.lexical_weight, spec.dense_weight);
+      "INSERT INTO retrieval_kbs(name, description, lexical_weight, dense_weight, analyzer) VALUES(?,?,?,?,?)"));
+  st.bind_all(spec.name, spec.description, spec.lexical_weight, spec.dense_weight, impl_->analyzer_tag());
   {
     sql::Transaction tx(*c);
     MOERAG_TRY(tx.begun());

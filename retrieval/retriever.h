@@ -22,7 +22,7 @@ struct RetrievalOptions {
   int chunk_tokens = 200;             ///< token budget of a chunk (a word or a CJK character = 1)
   int chunk_overlap = 40;             ///< tokens of the previous chunk repeated at the start of the next
   int embed_dim = 384;                ///< dimension of the built-in embedder
-  bool stem_english = true;           ///< light English suffix stemming in the lexical index
+  bool stem_english = true;           ///< Porter stemming of English in the lexical index (a change re-analyses KBs on open)
   std::string index_factory = "Flat"; ///< FAISS factory string used at or above large_index_vectors
   int64_t large_index_vectors = 50000;///< below this many vectors a plain Flat index is used
   int candidates = 100;               ///< passages taken from each list before fusion

@@ -54,6 +54,11 @@ struct Retriever::Impl {
   /// INVALID_INPUT naming both embedders and dimensions unless `n_floats` vectors of
   /// the KB's index dimension came back for `n_texts` texts; caller holds st.mu.
   Status check_vectors(const std::string& kb, const KbState& st, size_t n_texts, size_t n_floats) const;
+  /// Tag of the analysis the running options give (stemmer on or off).
+  std::string analyzer_tag() const;
+  /// Re-analyses every KB whose stored analyzer tag differs from analyzer_tag(): new
+  /// FTS terms, and a refit of the built-in embedder (its features are stemmed terms).
+  Status reanalyze_stale(sql::Connection& c);
   /// Fills kb.embedder / kb.embed_dim from the loaded index, else from its saved sidecar.
   void describe(KnowledgeBase& kb);
 };

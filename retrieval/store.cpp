@@ -57,6 +57,11 @@ const std::vector<sql::Migration> kMigrations = {
           fit_df BLOB NOT NULL);
         INSERT INTO retrieval_kb_fits(kb_id, fit_df) SELECT id, fit_df FROM retrieval_kbs WHERE fit_df IS NOT NULL;
         UPDATE retrieval_kbs SET fit_df = NULL;)"},
+    // The text analysis (stemmer) a KB's FTS terms and embedder fit were made with;
+    // '' = before tags (the light suffix stemmer). Retriever::create re-analyses a KB
+    // whose tag differs from the running analyzer's.
+    {3, "analyzer tag per knowledge base",
+     R"(ALTER TABLE retrieval_kbs ADD COLUMN analyzer TEXT NOT NULL DEFAULT '';)"},
 };
 
 KnowledgeBase kb_from(sql::Stmt& s) {
@@ -203,6 +208,33 @@ Result<int64_t> bump_generation(sql::Connection& c, int64_t kb_id) {
   st->bind(1, kb_id);
   MOERAG_TRY(st->run());
   return generation(c, kb_id);
+}
+
+Result<std::vector<std::pair<int64_t, std::string>>> kb_analyzers(sql::Connection& c) {
+  MOERAG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT id, analyzer FROM retrieval_kbs ORDER BY id"));
+  std::vector<std::pair<int64_t, std::string>> out;
+  while (true) {
+    MOERAG_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.emplace_back(st.col_int(0), st.col_text(1));
+  }
+  return out;
+}
+
+Status set_analyzer(sql::Connection& c, int64_t kb_id, const std::string& tag) {
+  MOERAG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE retrieval_kbs SET analyzer = ? WHERE id = ?"));
+  st.bind(1, tag);
+  st.bind(2, kb_id);
+  return st.run();
+}
+
+Status replace_terms(sql::Connection& c, int64_t kb_id, int64_t chunk_id, const std::string& terms) {
+  MOERAG_ASSIGN_OR_RETURN(auto* del, c.cached("DELETE FROM " + fts_table(kb_id) + " WHERE rowid = ?"));
+  del->bind(1, chunk_id);
+  MOERAG_TRY(del->run());
+  MOERAG_ASSIGN_OR_RETURN(auto* ins, c.cached("INSERT INTO " + fts_table(kb_id) + "(rowid, terms) VALUES(?, ?)"));
+  ins->bind(1, chunk_id).bind(2, terms);
+  return ins->run();
 }
 
 Status for_each_chunk(sql::Connection& c, int64_t kb_id, const std::function<void(int64_t, const std::string&)>& f) {

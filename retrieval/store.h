@@ -43,6 +43,12 @@ Result<std::string> fit_blob(sql::Connection& c, int64_t kb_id);
 Status set_fit(sql::Connection& c, int64_t kb_id, const std::string& blob, int64_t n);
 Result<int64_t> bump_generation(sql::Connection& c, int64_t kb_id);
 
+/// (kb id, analyzer tag) of every knowledge base; '' = made before analyzer tags.
+Result<std::vector<std::pair<int64_t, std::string>>> kb_analyzers(sql::Connection& c);
+Status set_analyzer(sql::Connection& c, int64_t kb_id, const std::string& tag);
+/// Replaces the FTS5 terms of one chunk (re-analysis; call inside a transaction).
+Status replace_terms(sql::Connection& c, int64_t kb_id, int64_t chunk_id, const std::string& terms);
+
 /// Calls f(chunk_id, index_text) for every chunk of the KB, in id order.
 Status for_each_chunk(sql::Connection& c, int64_t kb_id,
                       const std::function<void(int64_t, const std::string&)>& f);

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/text.h"
+#include "retrieval/stemmer.h"
 
 namespace moerag::chat {
 namespace {
@@ -108,23 +109,11 @@ std::vector<std::u32string> zh_content_runs(const std::u32string& run) {
   return out;
 }
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 
-std::string stem(std::string_view w) {
-  std::string s(w);
-  if (s.size() > 4 && ends_with(s, "ies")) return s.substr(0, s.size() - 3) + "y";
-  if (s.size() > 5 && ends_with(s, "ing")) return s.substr(0, s.size() - 3);
-  if (s.size() > 4 && ends_with(s, "ed") && !ends_with(s, "eed")) return s.substr(0, s.size() - 2);
-  if (s.size() > 4 && (ends_with(s, "ses") || ends_with(s, "xes") || ends_with(s, "ches") || ends_with(s, "shes")))
-    return s.substr(0, s.size() - 2);
-  if (s.size() > 3 && ends_with(s, "s") && !ends_with(s, "ss") && !ends_with(s, "us") && !ends_with(s, "is"))
-    return s.substr(0, s.size() - 1);
-  return s;
-}
+// The same stemmer as the lexical index, so coverage and BM25 agree on word families.
+std::string stem(std::string_view w) { return retrieval::porter_stem(w); }
 
 int count_tokens(std::string_view s) {
   int n = 0;

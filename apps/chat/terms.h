@@ -1,5 +1,5 @@
 // Word-level helpers for chat: token counting (a word or a CJK character = 1),
-// content terms for matching (English stop words removed and light stemming, Chinese
+// content terms for matching (English stop words removed and Porter stemming, Chinese
 // function characters removed and Han bigrams), and the cues of follow-up questions
 // and of requests for a person, in English and Chinese.
 #pragma once
@@ -33,7 +33,7 @@ std::string carry_forward(std::string_view message, std::string_view previous_qu
 /// True when the user asks for a person (human, agent, 人工, 客服, ...).
 bool asks_for_human(std::string_view message);
 
-/// Light English stemmer used by content_terms (plural/-ing/-ed endings).
+/// English stemmer used by content_terms: the index's Porter stemmer (retrieval::porter_stem).
 std::string stem(std::string_view lower_word);
 
 }  // namespace moerag::chat

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/sqlite.h"
 #include "retrieval/retriever.h"
 #include "tests/support/test_support.h"
 
@@ -223,4 +224,58 @@ TEST(Retriever, PrunedLexicalPlanKeepsTheExhaustiveTopK) {
   prefix("common words everywhere unique12 unique15");
   prefix("common everywhere topic4");
   EXPECT_EQ(run(*fast, "common words everywhere unique12 unique15").size(), 2u);
+}
+
+// Word families meet in the lexical index: a question about being "infected" finds
+// the passage about "infections" (the light stemmer before Porter kept them apart).
+TEST(Retriever, LexicalSearchMatchesAcrossAWordFamily) {
+  TempDir dir;
+  auto r = open(dir);
+  ASSERT_TRUE(r->create_kb({0, "kb"}).ok());
+  ASSERT_TRUE(r->ingest("kb", {doc("a.txt", "Respiratory infections spread through droplets."),
+                               doc("b.txt", "Preparation of a household plan helps families."),
+                               doc("c.txt", "Washing hands removes germs.")})
+                  .ok());
+  auto hits = find(*r, "Can you be infected twice?", SearchMode::LEXICAL);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].document_id, "a.txt");
+  hits = find(*r, "how do I prepare my family", SearchMode::LEXICAL);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].document_id, "b.txt");
+}
+
+// A database whose terms were made by another analyzer (here: an older one, tag '')
+// is re-analysed when opened: its FTS terms are rewritten with the current stemmer.
+TEST(Retriever, KnowledgeBaseOfAnOlderAnalyzerIsReanalysedOnOpen) {
+  TempDir dir;
+  {
+    auto r = open(dir);
+    ASSERT_TRUE(r->create_kb({0, "kb"}).ok());
+    ASSERT_TRUE(r->ingest("kb", {doc("a.txt", "Respiratory infections spread through droplets."),
+                                 doc("c.txt", "Washing hands removes germs.")})
+                    .ok());
+  }
+  {
+    // What the light stemmer stored: "infections" -> "infection", never "infect".
+    auto db = sql::Database::open(dir.file("moerag.db"));
+    ASSERT_TRUE(db.ok());
+    auto c = (*db)->lease();
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->exec("UPDATE retrieval_kbs SET analyzer = ''").ok());
+    ASSERT_TRUE((*c)->exec("UPDATE retrieval_fts_1 SET terms = replace(terms, 'infect ', 'infection ')").ok());
+  }
+  {
+    auto db = sql::Database::open(dir.file("moerag.db"));
+    ASSERT_TRUE(db.ok());
+    auto c = (*db)->lease();
+    auto st = (*c)->prepare("SELECT count(*) FROM retrieval_fts_1 WHERE retrieval_fts_1 MATCH 'infect'");
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->col_int(0), 0);  // the stale terms are really there before reopening
+  }
+  auto r = open(dir);
+  auto hits = find(*r, "infected", SearchMode::LEXICAL);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].document_id, "a.txt");
+  for (auto mode : {SearchMode::HYBRID, SearchMode::DENSE}) EXPECT_FALSE(find(*r, "washing hands", mode).empty());
 }

@@ -30,7 +30,9 @@ TEST(Terms, CountsWordsAndCjkCharacters) {
 
 TEST(Terms, ContentTermsDropStopWordsAndStem) {
   auto t = content_terms("What are the vaccines for measles?");
-  EXPECT_EQ(t, (std::vector<std::string>{"vaccine", "measle"}));
+  EXPECT_EQ(t, (std::vector<std::string>{"vaccin", "measl"}));  // Porter stems, as in the lexical index
+  // A word family meets on one term, so a passage about "vaccination" covers "vaccines".
+  EXPECT_EQ(content_terms("vaccination")[0], t[0]);
   auto zh = content_terms("疫苗的保护期是多久？");
   EXPECT_NE(std::find(zh.begin(), zh.end(), "疫苗"), zh.end());
   EXPECT_NE(std::find(zh.begin(), zh.end(), "保护"), zh.end());
