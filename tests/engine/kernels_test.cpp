@@ -82,10 +82,10 @@ std::vector<float> uneven(int64_t n, std::mt19937& rng) {
   return x;
 }
 
-// BlockQ8KA (the K-quants' activations): every level gives the scalar bytes, and the
-// blocks mean what kernels.h says: x ~ d * ks * qs within half a step, |qs| <= 127,
-// the largest group at ks = kMaxK, bsums the group sums.
-TEST(Kernels, QuantizeQ8KAEveryLevel) {
+// Activation quantisers: every level gives the scalar bytes (BlockQ8A and BlockQ8KA),
+// and BlockQ8KA means what kernels.h says: x ~ d * ks * qs within half a step,
+// |qs| <= 127, the largest group at ks = kMaxK, bsums the group sums.
+TEST(Kernels, QuantizeActivationsEveryLevel) {
   std::mt19937 rng(11);
   const int64_t n = 256 * 5;
   const auto x = uneven(n, rng);
@@ -116,6 +116,13 @@ TEST(Kernels, QuantizeQ8KAEveryLevel) {
     for (size_t b = 0; b < want.size(); ++b) {
       EXPECT_EQ(0, std::memcmp(&want[b], &got[b], offsetof(BlockQ8KA, d) + sizeof(float))) << level << " block " << b;
     }
+  }
+  std::vector<BlockQ8A> want8(n / 32), got8(n / 32);
+  cpu::quantize_q8a_scalar(x.data(), want8.data(), n);
+  for (const char* level : kLevels) {
+    LevelGuard g(level);
+    quantize_q8a(x.data(), got8.data(), n);
+    EXPECT_EQ(0, std::memcmp(want8.data(), got8.data(), want8.size() * sizeof(BlockQ8A))) << level;
   }
 }
 

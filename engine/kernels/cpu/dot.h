@@ -20,6 +20,8 @@ using DotF32Fn = float (*)(const uint8_t* w, const float* x, int64_t n);
 /// y[i] += a * v[i]; v one row of n elements of a plain type; y F32 [n].
 using AxpyFn = void (*)(float a, const uint8_t* v, float* y, int64_t n);
 
+/// Quantises x F32 [n] (n % 32 == 0) into n / 32 blocks (kernels.h quantize_q8a).
+using QuantQ8AFn = void (*)(const float* x, BlockQ8A* out, int64_t n);
 /// Quantises x F32 [n] (n % 256 == 0) into n / 256 blocks (kernels.h quantize_q8ka).
 using QuantQ8KAFn = void (*)(const float* x, BlockQ8KA* out, int64_t n);
 
@@ -29,6 +31,7 @@ struct DotTable {
   DotQ8Fn q8_0 = nullptr, q4_0 = nullptr;
   DotQ8KFn q4_k = nullptr, q6_k = nullptr;
   AxpyFn axpy_f32 = nullptr, axpy_f16 = nullptr;
+  QuantQ8AFn quant_q8a = nullptr;    ///< bit-identical at every level
   QuantQ8KAFn quant_q8ka = nullptr;  ///< bit-identical at every level
 };
 
@@ -39,6 +42,8 @@ const DotTable& dot_table_avx512();  ///< call only when the CPU has avx512f/bw/
 /// The table for the current simd_level().
 const DotTable& dot_table();
 
+/// The scalar quantize_q8a (the yardstick the SIMD versions match bit for bit).
+void quantize_q8a_scalar(const float* x, BlockQ8A* out, int64_t n);
 /// The scalar quantize_q8ka (the yardstick the SIMD versions match bit for bit).
 void quantize_q8ka_scalar(const float* x, BlockQ8KA* out, int64_t n);
 

@@ -10,7 +10,12 @@
 
 namespace moerag::engine::kernels {
 
-void quantize_q8a(const float* x, BlockQ8A* out, int64_t n) {
+void quantize_q8a(const float* x, BlockQ8A* out, int64_t n) { cpu::dot_table().quant_q8a(x, out, n); }
+void quantize_q8ka(const float* x, BlockQ8KA* out, int64_t n) { cpu::dot_table().quant_q8ka(x, out, n); }
+
+namespace cpu {
+
+void quantize_q8a_scalar(const float* x, BlockQ8A* out, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
     float amax = 0;
     for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
@@ -25,10 +30,6 @@ void quantize_q8a(const float* x, BlockQ8A* out, int64_t n) {
     out[b].s = d * static_cast<float>(sum);
   }
 }
-
-void quantize_q8ka(const float* x, BlockQ8KA* out, int64_t n) { cpu::dot_table().quant_q8ka(x, out, n); }
-
-namespace cpu {
 
 void quantize_q8ka_scalar(const float* x, BlockQ8KA* out, int64_t n) {
   constexpr int kMaxK = BlockQ8KA::kMaxK;
@@ -187,7 +188,7 @@ int level() {
 
 const DotTable& dot_table_scalar() {
   static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16,
-                                quantize_q8ka_scalar};
+                                quantize_q8a_scalar, quantize_q8ka_scalar};
   return t;
 }
 
