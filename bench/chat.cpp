@@ -22,6 +22,7 @@
 #include "apps/chat/faq.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/sqlite.h"
 #include "retrieval/settings.h"
 #include "safety/filter.h"
 #include "web/routes_chat.h"
@@ -40,6 +41,7 @@ struct Stats {
   int failures = 0;  ///< transport errors and statuses other than 200/422
   int blocked = 0;   ///< 422: the safety filter refused the question
   double seconds = 0;
+  uint64_t lock_waits = 0;  ///< SQLite busy-handler waits during the run
   double pct(double p) const {
     if (ms.empty()) return 0;
     size_t i = std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size() - 1) + 0.5));
@@ -52,6 +54,7 @@ Stats run(const std::string& name, int port, int n_clients, int n_requests, cons
           const std::function<httplib::Result(httplib::Client&, const std::string&)>& send) {
   Stats st;
   st.name = name;
+  const uint64_t waits_before = sql::busy_waits();
   std::vector<std::vector<double>> per(n_clients);
   std::atomic<int> failures{0}, blocked{0};
   auto t0 = Clock::now();
@@ -82,6 +85,7 @@ Stats run(const std::string& name, int port, int n_clients, int n_requests, cons
   std::sort(st.ms.begin(), st.ms.end());
   st.failures = failures;
   st.blocked = blocked;
+  st.lock_waits = sql::busy_waits() - waits_before;
   return st;
 }
 
@@ -103,16 +107,17 @@ std::vector<chat::FaqPair> corpus() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n_clients = 50, n_requests = 20, threads = 64;
+  int n_clients = 50, n_requests = 20, threads = 64, parallel_turns = 0;
   bool as_json = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--clients" && i + 1 < argc) n_clients = std::atoi(argv[++i]);
     else if (a == "--requests" && i + 1 < argc) n_requests = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (a == "--parallel-turns" && i + 1 < argc) parallel_turns = std::atoi(argv[++i]);
     else if (a == "--json") as_json = true;
     else {
-      std::fprintf(stderr, "usage: bench_chat [--clients N] [--requests N] [--threads N] [--json]\n");
+      std::fprintf(stderr, "usage: bench_chat [--clients N] [--requests N] [--threads N] [--parallel-turns N (chat.parallel_turns; 0 = cores)] [--json]\n");
       return 2;
     }
   }
@@ -151,7 +156,9 @@ int main(int argc, char** argv) {
   std::shared_ptr<safety::Filter> f = std::move(*filter);
   auto chat_db = sql::Database::open(dir + "/chat.db");  // as serve: chat in its own file
   if (!chat_db.ok()) return std::fprintf(stderr, "set-up failed\n"), 1;
-  auto svc = chat::ChatService::create(*chat_db, chat::ChatOptions{}, search, f);
+  chat::ChatOptions chat_options;
+  chat_options.parallel_turns = parallel_turns;
+  auto svc = chat::ChatService::create(*chat_db, chat_options, search, f);
   if (!svc.ok()) return std::fprintf(stderr, "%s\n", svc.error().message.c_str()), 1;
   std::shared_ptr<chat::ChatService> chat_svc = std::move(*svc);
   web::Services services{*db, {web::kb_routes(retriever), web::chat_routes(chat_svc)}};
@@ -179,17 +186,19 @@ int main(int argc, char** argv) {
   all.push_back(run("POST /v1/chat", *port, n_clients, n_requests, questions, chat_req(false)));
   all.push_back(run("POST /v1/chat stream", *port, n_clients, n_requests, questions, chat_req(true)));
 
-  std::printf("bench_chat: %d concurrent clients x %d requests, %zu FAQ documents, server.threads=%d, %u cores, no model\n",
-              n_clients, n_requests, docs.size(), threads, std::thread::hardware_concurrency());
-  std::printf("%-26s %8s %8s %8s %8s %9s %8s %8s\n", "route", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "failed",
-              "blocked");
+  std::printf("bench_chat: %d concurrent clients x %d requests, %zu FAQ documents, server.threads=%d, "
+              "chat.parallel_turns=%d, %u cores, no model\n",
+              n_clients, n_requests, docs.size(), threads, parallel_turns, std::thread::hardware_concurrency());
+  std::printf("%-26s %8s %8s %8s %8s %9s %8s %8s %10s\n", "route", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "failed",
+              "blocked", "lock waits");
   json out = json::array();
   for (const auto& s : all) {
     double rps = s.seconds > 0 ? static_cast<double>(s.ms.size()) / s.seconds : 0;
-    std::printf("%-26s %8.1f %8.1f %8.1f %8.1f %9.1f %8d %8d\n", s.name.c_str(), s.pct(0.5), s.pct(0.95), s.pct(0.99),
-                s.ms.empty() ? 0 : s.ms.back(), rps, s.failures, s.blocked);
+    std::printf("%-26s %8.1f %8.1f %8.1f %8.1f %9.1f %8d %8d %10llu\n", s.name.c_str(), s.pct(0.5), s.pct(0.95),
+                s.pct(0.99), s.ms.empty() ? 0 : s.ms.back(), rps, s.failures, s.blocked,
+                static_cast<unsigned long long>(s.lock_waits));
     out.push_back({{"route", s.name}, {"p50_ms", s.pct(0.5)}, {"p95_ms", s.pct(0.95)}, {"p99_ms", s.pct(0.99)},
-                   {"max_ms", s.ms.empty() ? 0 : s.ms.back()}, {"rps", rps}, {"failed", s.failures}, {"blocked", s.blocked}, {"n", s.ms.size()}});
+                   {"max_ms", s.ms.empty() ? 0 : s.ms.back()}, {"rps", rps}, {"failed", s.failures}, {"blocked", s.blocked}, {"lock_waits", s.lock_waits}, {"n", s.ms.size()}});
   }
   if (as_json) std::printf("%s\n", out.dump(2).c_str());
   (*server)->stop();

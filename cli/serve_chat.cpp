@@ -53,6 +53,7 @@ chat::ChatOptions chat_options(const config::Settings& s) {
   o.min_confidence = raw_value(s, "chat.min_confidence", o.min_confidence);
   o.escalate_below = raw_value(s, "chat.escalate_below", o.escalate_below);
   o.max_message_chars = raw_value(s, "chat.max_message_chars", o.max_message_chars);
+  o.parallel_turns = raw_value(s, "chat.parallel_turns", o.parallel_turns);
   return o;
 }
 

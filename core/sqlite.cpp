@@ -1,6 +1,11 @@
 // SQLite RAII implementation: error mapping, statement helpers, migrations, pool.
 #include "core/sqlite.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 namespace moerag::sql {
@@ -89,6 +94,29 @@ std::string Stmt::sql() const {
 }
 
 // ---- Connection ----
+namespace {
+
+std::atomic<uint64_t> g_busy_waits{0};
+
+// Busy handler. SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25,
+// ... 100 ms between tries; with many short concurrent writers (a chat turn is one
+// sub-millisecond write) those sleeps, not the work, made the latency tail: a writer
+// that lost five races had slept 33 ms. This one retries after 20 us, doubling up to
+// 1 ms, until busy_timeout_ms have been slept in total. `n` counts the earlier tries
+// for the same lock.
+int busy_handler(void* arg, int n) {
+  const int64_t timeout_us = static_cast<int64_t>(reinterpret_cast<intptr_t>(arg)) * 1000;
+  const int64_t slept_us = n <= 6 ? 20 * ((int64_t{1} << n) - 1) : 1260 + int64_t{n - 6} * 1000;
+  if (slept_us >= timeout_us) return 0;  // give up: the caller gets SQLITE_BUSY
+  g_busy_waits.fetch_add(1, std::memory_order_relaxed);
+  std::this_thread::sleep_for(std::chrono::microseconds(n < 6 ? 20 << n : 1000));
+  return 1;
+}
+
+}  // namespace
+
+uint64_t busy_waits() { return g_busy_waits.load(std::memory_order_relaxed); }
+
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, const OpenOptions& o) {
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= o.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (o.create ? SQLITE_OPEN_CREATE : 0));
@@ -100,7 +128,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, co
     return e;
   }
   std::unique_ptr<Connection> c(new Connection(db, path));
-  sqlite3_busy_timeout(db, o.busy_timeout_ms);
+  sqlite3_busy_handler(db, busy_handler, reinterpret_cast<void*>(static_cast<intptr_t>(std::max(0, o.busy_timeout_ms))));
   sqlite3_extended_result_codes(db, 1);
   if (!o.read_only) {
     if (o.wal) MOERAG_TRY(c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));

@@ -108,6 +108,10 @@ class Connection {
   std::unordered_map<std::string, Stmt> cache_;
 };
 
+/// Times, since start, that a connection waited for another's lock (each wait 20 us
+/// to 1 ms; see busy_timeout_ms).
+uint64_t busy_waits();
+
 /// Error from the connection's last failure, with the operation named.
 Error sqlite_error(sqlite3* db, int rc, std::string_view what);
 

@@ -9,6 +9,7 @@
 #include "apps/chat/memory.h"
 #include "apps/chat/store.h"
 #include "apps/chat/terms.h"
+#include "core/gate.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "safety/filter.h"
@@ -71,6 +72,7 @@ struct ChatService::Impl {
   SearchFn search;
   std::shared_ptr<safety::Filter> filter;
   std::shared_ptr<AnswerGenerator> generator;
+  std::unique_ptr<FifoGate> gate;  // bounds the turns computed at once (ChatOptions::parallel_turns)
   std::shared_ptr<spdlog::logger> log = log::get("chat");
 
   Result<Profile> profile_of(const std::string& kb) {
@@ -154,6 +156,7 @@ Result<std::unique_ptr<ChatService>> ChatService::create(std::shared_ptr<sql::Da
   impl->search = std::move(search);
   impl->filter = std::move(filter);
   impl->generator = std::move(generator);
+  impl->gate = std::make_unique<FifoGate>(static_cast<size_t>(std::max(0, options.parallel_turns)));
   return std::unique_ptr<ChatService>(new ChatService(std::move(impl)));
 }
 
@@ -244,6 +247,9 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
                                                " characters (chat.max_message_chars)");
   req.message = text::utf8_sanitize(trimmed);
 
+  // CPU-bound from here to the answer: take a slot (queued first come, first served).
+  // The model's generation and the streaming of the answer happen outside it.
+  FifoGate::Pass pass = m.gate->enter();
   ChatResponse r;
   SessionInfo session;
   if (!req.session_id.empty()) {
@@ -288,6 +294,7 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
   bool streamed = false;  // the generated text already went to the sink
   bool extractive = !m.generator;
   if (m.generator) {
+    pass.leave();  // the engine's scheduler batches and orders generation itself
     Status g = m.generated_answer(req, profile, session, history, cands, r, sink, &streamed);
     if (!g.ok() && g.error().code == ErrorCode::CONTEXT_TOO_LONG) {
       // Not even one passage fits the model's context: answer from the passages themselves.
@@ -333,6 +340,7 @@ Result<ChatResponse> ChatService::ask(const ChatRequest& req_in, const TokenSink
     }
     if (v.decision == safety::Decision::REDACT) r.answer = v.redacted_text;
   }
+  pass.leave();
   if (!streamed || !r.answered) stream_text(r.answer, sink);
 
   Turn user;

@@ -38,6 +38,8 @@ struct ChatOptions {
   double escalate_below = 0.45;    ///< below this, the response sets escalate
   int max_message_chars = 4000;    ///< longer user messages are refused (INVALID_INPUT)
   int max_sessions_listed = 100;   ///< GET /v1/chat/sessions returns at most this many
+  int parallel_turns = 0;          ///< turns computed at once (retrieval, ranking, extractive answer;
+                                   ///< not the model's generation); 0 = CPU cores; more wait in order
 };
 
 /// A knowledge base's support-bot profile.

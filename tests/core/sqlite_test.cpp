@@ -126,3 +126,45 @@ TEST(Sqlite, OpenFailsClearlyForBadPath) {
   EXPECT_EQ(c.error().code, ErrorCode::IO);
   EXPECT_NE(c.error().message.find("/nonexistent-dir/x/y.db"), std::string::npos);
 }
+
+// A writer that finds the write lock taken waits (in short steps, counted) and gets
+// it once the holder commits; with the lock held past busy_timeout_ms it gets
+// OVERLOADED instead of waiting for ever.
+TEST(Sqlite, WriterWaitsForTheLockThenTimesOutAsOverloaded) {
+  TempDir dir;
+  sql::OpenOptions o;
+  o.busy_timeout_ms = 2000;
+  auto a = sql::Connection::open(dir.file("a.db"), o);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->exec("CREATE TABLE t(x INTEGER)").ok());
+  sql::OpenOptions quick = o;
+  quick.busy_timeout_ms = 50;
+  auto b = sql::Connection::open(dir.file("a.db"), o);
+  auto c = sql::Connection::open(dir.file("a.db"), quick);
+  ASSERT_TRUE(b.ok() && c.ok());
+  {
+    sql::Transaction held(**a);
+    ASSERT_TRUE(held.begun().ok());
+    ASSERT_TRUE((*a)->exec("INSERT INTO t VALUES (1)").ok());
+    const uint64_t waits0 = sql::busy_waits();
+    std::thread release([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      ASSERT_TRUE(held.commit().ok());
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    Status timed_out = (*c)->exec("INSERT INTO t VALUES (3)");  // gives up after ~50 ms
+    double waited_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_FALSE(timed_out.ok());
+    EXPECT_EQ(timed_out.error().code, ErrorCode::OVERLOADED);
+    EXPECT_GE(waited_ms, 40.0);
+    sql::Transaction mine(**b);  // waits until the commit, then holds the lock
+    ASSERT_TRUE(mine.begun().ok()) << mine.begun().error().message;
+    ASSERT_TRUE((*b)->exec("INSERT INTO t VALUES (2)").ok());
+    ASSERT_TRUE(mine.commit().ok());
+    release.join();
+    EXPECT_GT(sql::busy_waits(), waits0);
+  }
+  auto n = (*a)->prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(*n->step());
+  EXPECT_EQ(n->col_int(0), 2);
+}
