@@ -4,7 +4,7 @@
 // far larger than L3: what decode sees) and from cache (the kernel's compute limit),
 // and how much cheaper per token a product with 8 tokens at once is (batched decode).
 //
-//   bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--json]
+//   bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--simd scalar|avx2] [--json]
 
 #include <algorithm>
 #include <chrono>
@@ -85,10 +85,12 @@ int main(int argc, char** argv) {
       mb = std::max<size_t>(16, std::strtoull(argv[++i], nullptr, 10));
     } else if (a == "--k" && i + 1 < argc) {
       K = std::max<int64_t>(256, std::atoll(argv[++i]) / 256 * 256);
+    } else if (a == "--simd" && i + 1 < argc) {
+      kernels::cpu::force_simd_level(argv[++i]);  // a lower instruction set than the CPU's
     } else if (a == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr, "usage: bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--json]\n");
+      std::fprintf(stderr, "usage: bench_kernels [--threads N] [--mb MB] [--k COLUMNS] [--simd scalar|avx2] [--json]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
