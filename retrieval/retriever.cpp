@@ -183,6 +183,11 @@ Status Retriever::Impl::reanalyze_stale(sql::Connection& c) {
   MOERAG_ASSIGN_OR_RETURN(auto kbs, store::kb_analyzers(c));
   for (const auto& [kb_id, had] : kbs) {
     if (had == tag) continue;
+    sql::Transaction tx(c);
+    MOERAG_TRY(tx.begun());
+    // Another process opening the same database may have re-analysed it meanwhile.
+    MOERAG_ASSIGN_OR_RETURN(auto now, store::kb_analyzers(c));
+    if (std::find(now.begin(), now.end(), std::make_pair(kb_id, tag)) != now.end()) continue;
     MOERAG_ASSIGN_OR_RETURN(auto row, store::kb_by_id(c, kb_id));
     std::vector<int64_t> ids;
     std::vector<std::string> texts;
@@ -190,8 +195,6 @@ Status Retriever::Impl::reanalyze_stale(sql::Connection& c) {
       ids.push_back(id);
       texts.push_back(t);
     }));
-    sql::Transaction tx(c);
-    MOERAG_TRY(tx.begun());
     for (size_t i = 0; i < ids.size(); ++i)
       MOERAG_TRY(store::replace_terms(c, kb_id, ids[i], index_text(texts[i], options.stem_english)));
     // The vector index follows the new generation on its next sync (rebuilt, not loaded).

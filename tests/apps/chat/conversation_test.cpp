@@ -112,5 +112,51 @@ TEST(Conversation, EveryTurnRetrievesTheRightPassage) {
   std::printf("conversation: %d of %d turns cited the right passage first\n", n_right, n_turns);
 }
 
+// Questions worded with another member of a word family than their passage
+// (infected / infections, vaccinated / vaccination, recommend / recommendation):
+// the stemmer has to bring them together, since a look-alike passage shares the
+// question's other words and is shorter.
+TEST(Conversation, QuestionsFindPassagesWordedWithAnotherFormOfTheirWords) {
+  const Doc docs[] = {
+      {"wound-infection", "Wound infections are treated with antibiotics."},
+      {"wound-dressing", "Change a wound dressing daily."},
+      {"child-vaccination", "Vaccination of children protects classmates."},
+      {"child-meals", "Children eat lunch at noon."},
+      {"mask-recommendation", "Our recommendation: masks on buses."},
+      {"mask-washing", "Wash cloth masks after use."},
+  };
+  const Step steps[] = {{"What if my wound gets infected?", "wound-infection"},
+                        {"Should my children be vaccinated?", "child-vaccination"},
+                        {"Do you recommend masks?", "mask-recommendation"}};
+  testing::TempDir dir;
+  auto db = sql::Database::open(dir.file("moerag.db"));
+  ASSERT_TRUE(db.ok());
+  retrieval::RetrievalOptions ro;
+  ro.index_dir = dir.file("indexes");
+  auto rt = retrieval::Retriever::create(*db, ro);
+  ASSERT_TRUE(rt.ok()) << rt.error().message;
+  std::shared_ptr<retrieval::Retriever> retriever = std::move(*rt);
+  retrieval::KnowledgeBase spec;
+  spec.name = "kb";
+  ASSERT_TRUE(retriever->create_kb(spec).ok());
+  std::vector<retrieval::DocumentInput> in;
+  for (const auto& d : docs) {
+    retrieval::DocumentInput x;
+    x.id = d.id;
+    x.source = std::string(d.id) + ".txt";
+    x.content = d.text;
+    in.push_back(x);
+  }
+  ASSERT_TRUE(retriever->ingest("kb", in).ok());
+  auto svc = ChatService::create(*db, ChatOptions{}, [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); },
+                                 nullptr);
+  ASSERT_TRUE(svc.ok());
+  for (const auto& step : steps) {
+    auto r = (*svc)->ask({"kb", "", step.message, "tester", {}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->citations.empty() ? "(none)" : r->citations[0].document_id, step.expected) << step.message;
+  }
+}
+
 }  // namespace
 }  // namespace moerag::chat
