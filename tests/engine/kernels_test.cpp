@@ -2,7 +2,9 @@
 // at every SIMD level this CPU has (scalar, avx2, avx512).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <vector>
