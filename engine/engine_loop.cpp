@@ -210,17 +210,30 @@ void Engine::Impl::step() {
 // returns the number of tokens sampled (0 or 1).
 uint64_t Engine::Impl::sample(Request& r, float* lg) {
   const int64_t V = model->config().n_vocab;
+  int32_t id = -1;
   if (r.gstate) {
-    const std::vector<int32_t>& allowed = masks.allowed(*r.gstate, *trie);
-    if (allowed.empty()) {  // the grammar cannot go on with this vocabulary
-      finish(r, "stop");
-      return 0;
+    // First ask the grammar about the sampler's own choices (a trained model's first
+    // choice almost always fits); only when kLazyTries are refused build the mask of
+    // the whole vocabulary (memoised per grammar state). Which path runs depends only
+    // on this request's logits and state, so a seed still reproduces a run.
+    constexpr int kLazyTries = 8;
+    r.sampler.apply_penalties(lg, V);
+    id = r.sampler.pick_checked(
+        lg, V, [&](int32_t t) { return token_allowed(*r.gstate, *tok, t); }, kLazyTries);
+    if (id < 0) {
+      const std::vector<int32_t>& allowed = masks.allowed(*r.gstate, *trie);
+      if (allowed.empty()) {  // the grammar cannot go on with this vocabulary
+        finish(r, "stop");
+        return 0;
+      }
+      std::vector<float> masked(static_cast<size_t>(V), -INFINITY);
+      for (int32_t a : allowed) masked[static_cast<size_t>(a)] = lg[a];
+      std::copy(masked.begin(), masked.end(), lg);
+      id = r.sampler.pick(lg, V);
     }
-    std::vector<float> masked(static_cast<size_t>(V), -INFINITY);
-    for (int32_t id : allowed) masked[static_cast<size_t>(id)] = lg[id];
-    std::copy(masked.begin(), masked.end(), lg);
+  } else {
+    id = r.sampler.sample(lg, V);
   }
-  const int32_t id = r.sampler.sample(lg, V);
   r.sampler.accept(id);
   const auto now = Clock::now();
   {

@@ -458,6 +458,16 @@ void allowed_tokens(const GrammarState& state, const TokenTrie& trie, std::vecto
   }
 }
 
+bool token_allowed(const GrammarState& state, const Tokenizer& tok, int32_t id) {
+  if (id < 0 || id >= static_cast<int32_t>(tok.n_vocab())) return false;
+  if (tok.is_eog(id)) return state.accepting();
+  if (tok.is_control(id) || !state.can_continue()) return false;
+  const std::string piece = tok.piece(id, false);
+  if (piece.empty()) return false;
+  GrammarState next = state;
+  return next.advance(piece);
+}
+
 }  // namespace moerag::engine
 
 namespace moerag::engine {

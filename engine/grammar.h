@@ -143,6 +143,13 @@ class TokenTrie {
 /// complete), appended to `allowed` in no particular order.
 void allowed_tokens(const GrammarState& state, const TokenTrie& trie, std::vector<int32_t>* allowed);
 
+/// Whether allowed_tokens() would list token `id` (same rules as the trie: an
+/// end-of-generation token when the state is complete, no control tokens or empty
+/// pieces, otherwise the piece's bytes must advance the state). One token costs a
+/// state copy and its bytes instead of a walk of the whole vocabulary, so a sampler
+/// can try its first choice before it builds a mask.
+bool token_allowed(const GrammarState& state, const Tokenizer& tok, int32_t id);
+
 /// Memoises allowed_tokens() by state: generations revisit the same states (inside a
 /// JSON string, between list items), so most steps cost a hash lookup. Keeps the
 /// grammars it has entries for alive; cleared when it holds max_entries states.

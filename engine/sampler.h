@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,21 @@ class Sampler {
   void accept(int32_t token);
   /// Picks a token from logits F32 [n_vocab] (modified in place by the penalties).
   int32_t sample(float* logits, int64_t n_vocab);
+
+  // The same in two steps, for constrained decoding: penalties once, then either a
+  // pick under a mask the caller applied (-inf logits), or first a pick that asks
+  // `ok` about its candidates (no mask built).
+  void apply_penalties(float* logits, int64_t n_vocab);
+  int32_t pick(float* logits, int64_t n_vocab);
+  /// True when pick_checked() draws from exactly the distribution pick() would give
+  /// with every token `ok` rejects masked: greedy, or temperature without top-k,
+  /// top-p or min-p (which would truncate the unmasked distribution instead).
+  bool can_check_lazily() const;
+  /// Greedy: the best token `ok` accepts, trying at most max_tries in logit order
+  /// (rejected ones get -inf). Temperature: draws, rejecting what `ok` refuses (the
+  /// draw conditional on acceptance is the masked distribution). -1 when max_tries
+  /// candidates were refused: build the mask and call pick().
+  int32_t pick_checked(float* logits, int64_t n_vocab, const std::function<bool(int32_t)>& ok, int max_tries);
 
  private:
   SamplingParams p_;

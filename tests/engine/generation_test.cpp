@@ -117,6 +117,45 @@ TEST(Generation, SamplerGreedySeededPenalties) {
   for (int i = 0; i < 20; ++i) EXPECT_NE(sm.sample(std::vector<float>(l).data(), 4), 3);
 }
 
+// pick_checked (constrained decoding without a mask): greedy takes the best token the
+// check accepts; temperature draws from the distribution renormalised over accepted
+// tokens (what the mask would give); truncating samplers refuse to check lazily.
+TEST(Generation, SamplerCheckedPickMatchesTheMaskedDistribution) {
+  const std::vector<float> l = {0.1f, 2.0f, 1.9f, -1.0f, 0.5f};
+  auto not12 = [](int32_t t) { return t != 1 && t != 2; };
+  {
+    Sampler g{SamplingParams{}};
+    std::vector<float> x = l;
+    EXPECT_EQ(g.pick_checked(x.data(), 5, not12, 8), 4);
+    std::vector<float> y = l;
+    EXPECT_EQ(g.pick_checked(y.data(), 5, not12, 2), -1);  // two refusals used up the tries
+    std::vector<float> z = l;
+    EXPECT_EQ(g.pick_checked(z.data(), 5, [](int32_t) { return false; }, 99), -1);
+  }
+  SamplingParams t;
+  t.temperature = 1.0f, t.seed = 3;
+  Sampler s(t);
+  ASSERT_TRUE(s.can_check_lazily());
+  std::vector<int> hits(5, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> x = l;
+    int32_t id = s.pick_checked(x.data(), 5, not12, 16);
+    ASSERT_TRUE(id == 0 || id == 3 || id == 4) << id;
+    ++hits[static_cast<size_t>(id)];
+  }
+  double z = std::exp(0.1) + std::exp(-1.0) + std::exp(0.5);
+  EXPECT_NEAR(hits[0] / double(n), std::exp(0.1) / z, 0.015);
+  EXPECT_NEAR(hits[3] / double(n), std::exp(-1.0) / z, 0.015);
+  EXPECT_NEAR(hits[4] / double(n), std::exp(0.5) / z, 0.015);
+  SamplingParams k = t;
+  k.top_k = 2;
+  Sampler sk(k);
+  EXPECT_FALSE(sk.can_check_lazily());
+  std::vector<float> x = l;
+  EXPECT_EQ(sk.pick_checked(x.data(), 5, not12, 8), -1);
+}
+
 TEST(Generation, GeneratorStreamsStopsAndCancels) {
   testing::TempDir dir;
   SynthOptions o;
