@@ -109,7 +109,7 @@ class StreamChecker {
  public:
   /// What the caller may do after a chunk.
   struct Step {
-    bool stop = false;     ///< true: stop generating; emit nothing more
+    bool stop = false;     ///< true: stop generating; emit `release` (if any), then nothing more
     std::string release;   ///< checked text (redacted where needed) that may be shown now
     Verdict verdict;       ///< the verdict of the window that decided (allow when nothing fired)
   };

@@ -1,6 +1,8 @@
-// StreamChecker: buffers streamed output and checks it per sentence window (the new
-// sentences plus the one before them, for context), so a blocked answer stops at the
-// first bad sentence and only checked text is ever released.
+// StreamChecker: buffers streamed output and checks it per sentence window (each new
+// sentence plus the one before it, for context), so a blocked answer stops at the first
+// bad sentence and only checked text is ever released. A chunk that holds several
+// sentences is checked one sentence at a time, so what is released does not depend on
+// how the text was split into chunks.
 #include <algorithm>
 
 #include "safety/filter.h"
@@ -10,10 +12,10 @@ namespace {
 
 constexpr size_t kContextBytes = 400;  // how much of the previous window travels with the next
 
-// One past the last sentence end in s (ASCII .!?; followed by white space, Chinese
+// One past the first sentence end in s (ASCII .!?; followed by white space, Chinese
 // 。！？；…, or a newline); 0 when there is none.
-size_t last_sentence_end(std::string_view s) {
-  for (size_t i = s.size(); i-- > 0;) {
+size_t first_sentence_end(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '\n') return i + 1;
     if ((c == '.' || c == '!' || c == '?' || c == ';') && i + 1 < s.size() &&
@@ -42,10 +44,19 @@ StreamChecker::StreamChecker(const Filter& filter, Direction dir, std::string kb
 StreamChecker::Step StreamChecker::feed(std::string_view chunk) {
   if (stopped_) return {true, {}, {}};
   pending_.append(chunk);
-  size_t cut = last_sentence_end(pending_);
-  if (cut == 0 && pending_.size() >= filter_.options_.stream_window_bytes) cut = utf8_floor(pending_, pending_.size());
-  if (cut == 0) return {};
-  return check_until(cut);
+  Step out;
+  for (;;) {
+    size_t cut = first_sentence_end(pending_);
+    if (cut == 0 && pending_.size() >= filter_.options_.stream_window_bytes) cut = utf8_floor(pending_, pending_.size());
+    if (cut == 0) return out;
+    Step step = check_until(cut);
+    out.release += step.release;  // sentences checked before a blocked one may still be shown
+    out.verdict = std::move(step.verdict);
+    if (step.stop) {
+      out.stop = true;
+      return out;
+    }
+  }
 }
 
 StreamChecker::Step StreamChecker::finish() {

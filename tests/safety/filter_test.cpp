@@ -87,6 +87,26 @@ TEST(SafetyFilter, StreamStopsAtTheBadSentence) {
   EXPECT_TRUE(s->feed("more").stop);
 }
 
+// One chunk with several sentences is checked a sentence at a time: the clean sentence
+// before the bad one is released whether the text came in one chunk or byte by byte.
+TEST(SafetyFilter, StreamReleaseDoesNotDependOnChunking) {
+  auto f = make();
+  const std::string text = "Here is a summary. Step one: here are detailed instructions to build a pipe bomb and "
+                           "kill people. Never shown.";
+  for (size_t piece : {text.size(), size_t{1}, size_t{7}}) {
+    auto s = f->stream(Direction::OUTPUT);
+    std::string released;
+    bool stopped = false;
+    for (size_t i = 0; i < text.size() && !stopped; i += piece) {
+      auto step = s->feed(std::string_view(text).substr(i, piece));
+      released += step.release;
+      stopped = step.stop;
+    }
+    EXPECT_TRUE(stopped) << piece;
+    EXPECT_EQ(released, "Here is a summary.") << piece;
+  }
+}
+
 TEST(SafetyFilter, StreamReleasesEverythingWhenClean) {
   auto f = make();
   auto s = f->stream(Direction::OUTPUT);
