@@ -2,7 +2,10 @@
 // (sampling, stop, seed, max_tokens, response_format -> grammar); the engine's
 // RequestStream is then read either to the end (JSON) or chunk by chunk inside an
 // httplib content provider (SSE). A client that goes away cancels its sequence: the
-// provider's write fails or the provider is released unfinished.
+// provider's write fails or the provider is released unfinished. With a safety filter,
+// input texts are checked before the engine or embedder sees them, and generated text
+// passes a StreamChecker (per sentence window) before any of it is sent: a blocked
+// window cancels the sequence and ends the answer with finish_reason "content_filter".
 #include "web/routes_openai.h"
 
 #include <chrono>
@@ -177,18 +180,34 @@ json usage_json(const engine::GenerateResult& r) {
           {"prompt_tokens_details", {{"cached_tokens", r.n_prompt_cached}}}};
 }
 
+// Azure's per-choice shape for a filtered answer: {"<category>": {"filtered": true}}.
+json filter_results(const safety::Verdict& v) {
+  json out = json::object();
+  for (const auto& k : v.categories) out[k] = {{"filtered", true}};
+  return out;
+}
+
+// Reads a (cancelled) stream to its end so its result is valid.
+void drain(RequestStream& s) {
+  StreamEvent ev;
+  while (s.next(&ev, std::chrono::milliseconds(500)) != RequestStream::Next::DONE) {
+  }
+}
+
 // Streams one request as SSE. The provider is called repeatedly on the HTTP worker
 // thread; it forwards what the engine produced and ends with `data: [DONE]`.
 void stream_sse(Ctx& c, std::shared_ptr<RequestStream> stream, bool chat, const std::string& model,
-                bool include_usage) {
+                bool include_usage, std::unique_ptr<safety::StreamChecker> checker) {
   struct State {
     std::shared_ptr<RequestStream> stream;
+    std::unique_ptr<safety::StreamChecker> checker;  // null: output goes unchecked
     std::string id, model;
     int64_t created = 0;
     bool chat = true, include_usage = false, started = false, finished = false;
   };
   auto st = std::make_shared<State>();
   st->stream = std::move(stream);
+  st->checker = std::move(checker);
   st->id = (chat ? "chatcmpl-" : "cmpl-") + random_hex(12);
   st->model = model;
   st->created = now_s();
@@ -228,8 +247,18 @@ void stream_sse(Ctx& c, std::shared_ptr<RequestStream> stream, bool chat, const 
           text += ev.text;
           next = st->stream->next(&ev, std::chrono::milliseconds(0));
         }
+        // Only checked text leaves: the checker holds back an unfinished sentence.
+        std::optional<safety::Verdict> blocked;
+        if (st->checker && !text.empty()) {
+          auto step = st->checker->feed(text);
+          text = std::move(step.release);
+          if (step.stop) blocked = std::move(step.verdict);
+        }
         if (!text.empty() && !send(delta(text, nullptr))) return false;
-        if (next == RequestStream::Next::TIMEOUT) {
+        if (blocked) {
+          st->stream->cancel();
+          drain(*st->stream);
+        } else if (next == RequestStream::Next::TIMEOUT) {
           if (!sink.is_writable()) {
             st->stream->cancel();
             return false;
@@ -237,18 +266,30 @@ void stream_sse(Ctx& c, std::shared_ptr<RequestStream> stream, bool chat, const 
           return true;
         }
         const auto& res = st->stream->result();
+        if (!blocked && res.ok() && st->checker) {
+          auto step = st->checker->finish();
+          if (step.stop) blocked = std::move(step.verdict);
+          else if (!step.release.empty() && !send(delta(step.release, nullptr))) return false;
+        }
         std::string tail;
-        if (!res.ok()) {
+        if (blocked) {
+          // OpenAI's and Azure's convention: the answer ends here, nothing more of it is sent.
+          json choice = {{"index", 0}, {"finish_reason", "content_filter"},
+                         {"content_filter_results", filter_results(*blocked)}};
+          if (st->chat) choice["delta"] = json::object();
+          else choice["text"] = "", choice["logprobs"] = nullptr;
+          tail = chunk(choice);
+        } else if (!res.ok()) {
           tail = "data: " + json{{"error", {{"message", res.error().message}, {"type", "server_error"}, {"param", nullptr},
                                             {"code", nullptr}}}}.dump() + "\n\n";
         } else {
           tail = delta("", map_finish(res->finish_reason));
-          if (st->include_usage) {
-            json j = {{"id", st->id}, {"object", st->chat ? "chat.completion.chunk" : "text_completion"},
-                      {"created", st->created}, {"model", st->model}, {"choices", json::array()},
-                      {"usage", usage_json(*res)}};
-            tail += "data: " + j.dump() + "\n\n";
-          }
+        }
+        if (st->include_usage && res.ok()) {
+          json j = {{"id", st->id}, {"object", st->chat ? "chat.completion.chunk" : "text_completion"},
+                    {"created", st->created}, {"model", st->model}, {"choices", json::array()},
+                    {"usage", usage_json(*res)}};
+          tail += "data: " + j.dump() + "\n\n";
         }
         tail += "data: [DONE]\n\n";
         if (!send(tail)) return false;
@@ -261,20 +302,42 @@ void stream_sse(Ctx& c, std::shared_ptr<RequestStream> stream, bool chat, const 
       });
 }
 
-// Waits for the whole result (non-streaming requests).
-Result<engine::GenerateResult> wait(const std::shared_ptr<RequestStream>& s) {
+// A non-streamed answer after the output check.
+struct CheckedAnswer {
+  std::string text;                      // what may be returned (redacted; cut before a blocked window)
+  std::optional<safety::Verdict> blocked;  // set when the check stopped the answer
+};
+
+// Waits for the whole result (non-streaming requests), feeding the text to `checker`
+// as it arrives so a blocked answer stops generating early.
+Result<CheckedAnswer> wait(RequestStream& s, safety::StreamChecker* checker) {
+  CheckedAnswer out;
   StreamEvent ev;
-  while (s->next(&ev, std::chrono::milliseconds(500)) != RequestStream::Next::DONE) {
+  for (;;) {
+    auto next = s.next(&ev, std::chrono::milliseconds(500));
+    if (next == RequestStream::Next::DONE) break;
+    if (next != RequestStream::Next::TOKEN || !checker || out.blocked) continue;
+    auto step = checker->feed(ev.text);
+    out.text += step.release;
+    if (step.stop) {
+      out.blocked = std::move(step.verdict);
+      s.cancel();
+    }
   }
-  return s->result();
+  if (out.blocked) return out;
+  if (!s.result().ok()) return s.result().error();
+  if (!checker) {
+    out.text = s.result()->text;
+    return out;
+  }
+  auto step = checker->finish();
+  out.text += step.release;
+  if (step.stop) out.blocked = std::move(step.verdict);
+  return out;
 }
 
-// The safety gate: every message (or the prompt) as input; the first block wins.
-// Token-id prompts carry no text to check.
-std::optional<Error> blocked_input(const safety::Filter& filter, const GenerateRequest& req) {
-  std::vector<const std::string*> texts;
-  for (const auto& m : req.messages) texts.push_back(&m.content);
-  if (!req.prompt.empty()) texts.push_back(&req.prompt);
+// The safety gate on input texts; the first block wins.
+std::optional<Error> blocked_input(const safety::Filter& filter, const std::vector<const std::string*>& texts) {
   for (const std::string* t : texts) {
     safety::Verdict v = filter.check(*t, safety::Direction::INPUT);
     if (v.decision != safety::Decision::BLOCK) continue;
@@ -296,27 +359,40 @@ void generation_route(Ctx& c, const std::shared_ptr<Engine>& eng, const std::sha
   auto req = chat ? parse_chat(*body, *eng) : parse_completion(*body, *eng);
   if (!req.ok()) return oai_fail(c, req.error());
   if (filter) {
-    if (auto e = blocked_input(*filter, *req)) return oai_fail(c, *e);
+    // Every message (or the prompt); token-id prompts carry no text to check.
+    std::vector<const std::string*> texts;
+    for (const auto& m : req->messages) texts.push_back(&m.content);
+    if (!req->prompt.empty()) texts.push_back(&req->prompt);
+    if (auto e = blocked_input(*filter, texts)) return oai_fail(c, *e);
   }
   auto stream = eng->submit(*req);
   if (!stream.ok()) return oai_fail(c, stream.error());
   const std::string model = eng->model_id();
+  auto checker = filter ? filter->stream(safety::Direction::OUTPUT) : nullptr;
   if (body->value("stream", false)) {
     bool usage = body->contains("stream_options") && (*body)["stream_options"].is_object() &&
                  (*body)["stream_options"].value("include_usage", false);
-    return stream_sse(c, *stream, chat, model, usage);
+    return stream_sse(c, *stream, chat, model, usage, std::move(checker));
   }
-  auto res = wait(*stream);
-  if (!res.ok()) return oai_fail(c, res.error());
-  json choice = {{"index", 0}, {"finish_reason", map_finish(res->finish_reason)}, {"logprobs", nullptr}};
-  if (chat) choice["message"] = {{"role", "assistant"}, {"content", res->text}};
-  else choice["text"] = res->text;
+  auto answer = wait(**stream, checker.get());
+  if (!answer.ok()) return oai_fail(c, answer.error());
+  const auto& res = (*stream)->result();
+  json choice = {{"index", 0}, {"logprobs", nullptr}};
+  if (answer->blocked) {
+    choice["finish_reason"] = "content_filter";
+    choice["content_filter_results"] = filter_results(*answer->blocked);
+  } else {
+    choice["finish_reason"] = map_finish(res->finish_reason);
+  }
+  if (chat) choice["message"] = {{"role", "assistant"}, {"content", answer->text}};
+  else choice["text"] = answer->text;
+  json usage = res.ok() ? usage_json(*res) : json{{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}};
   c.send({{"id", (chat ? "chatcmpl-" : "cmpl-") + random_hex(12)},
           {"object", chat ? "chat.completion" : "text_completion"},
           {"created", now_s()},
           {"model", model},
           {"choices", json::array({choice})},
-          {"usage", usage_json(*res)}});
+          {"usage", usage}});
 }
 
 std::string base64_floats(const float* v, size_t n) {
@@ -337,7 +413,7 @@ std::string base64_floats(const float* v, size_t n) {
   return out;
 }
 
-void embeddings_route(Ctx& c, const std::shared_ptr<Embedder>& emb) {
+void embeddings_route(Ctx& c, const std::shared_ptr<Embedder>& emb, const std::shared_ptr<safety::Filter>& filter) {
   if (!emb) {
     return oai_fail(c, Error(ErrorCode::UNAVAILABLE,
                              "no embedding model is loaded; start the server with --embed-model FILE.gguf"));
@@ -359,6 +435,11 @@ void embeddings_route(Ctx& c, const std::shared_ptr<Embedder>& emb) {
   if (texts.size() > 2048) return oai_fail(c, bad("at most 2048 inputs per request"), "input");
   const std::string format = body->value("encoding_format", "float");
   if (format != "float" && format != "base64") return oai_fail(c, bad("encoding_format must be float or base64"));
+  if (filter) {
+    std::vector<const std::string*> refs;
+    for (const auto& t : texts) refs.push_back(&t);
+    if (auto e = blocked_input(*filter, refs)) return oai_fail(c, *e, "input");
+  }
   auto vecs = emb->embed(texts);
   if (!vecs.ok()) return oai_fail(c, vecs.error());
   const size_t dim = emb->dim();
@@ -444,16 +525,22 @@ RouteSet openai_routes(std::shared_ptr<Engine> eng, std::shared_ptr<Embedder> em
   return [eng, emb, filter](WebState& s) {
     if (eng) s.metrics.add_collector([eng](std::string& out) { render_metrics(*eng, out); });
     s.router.add({"POST", "/v1/chat/completions", Role::USER, "openai",
-                  "OpenAI-compatible chat completion (JSON, or SSE with stream: true).",
+                  "OpenAI-compatible chat completion (JSON, or SSE with stream: true). Messages are checked by the "
+                  "safety filter (blocked: 422, code content_filter); the answer is checked per sentence window and "
+                  "a blocked one ends with finish_reason content_filter, without the blocked text.",
                   {{"type", "object"}, {"required", {"messages"}}}, kObject,
                   [eng, filter](Ctx& c) { generation_route(c, eng, filter, true); }});
     s.router.add({"POST", "/v1/completions", Role::USER, "openai",
-                  "OpenAI-compatible text completion (JSON, or SSE with stream: true).",
+                  "OpenAI-compatible text completion (JSON, or SSE with stream: true). The prompt is checked by the "
+                  "safety filter (blocked: 422, code content_filter); the completion is checked per sentence window "
+                  "and a blocked one ends with finish_reason content_filter, without the blocked text.",
                   {{"type", "object"}, {"required", {"prompt"}}}, kObject,
                   [eng, filter](Ctx& c) { generation_route(c, eng, filter, false); }});
-    s.router.add({"POST", "/v1/embeddings", Role::USER, "openai", "OpenAI-compatible embeddings (float or base64).",
+    s.router.add({"POST", "/v1/embeddings", Role::USER, "openai",
+                  "OpenAI-compatible embeddings (float or base64). Every input is checked by the safety filter "
+                  "first: a blocked one answers 422 (code content_filter) and nothing is embedded.",
                   {{"type", "object"}, {"required", {"input"}}}, kObject,
-                  [emb](Ctx& c) { embeddings_route(c, emb); }});
+                  [emb, filter](Ctx& c) { embeddings_route(c, emb, filter); }});
     s.router.add({"GET", "/v1/models", Role::USER, "openai", "Models this server serves.", nullptr, kObject,
                   [eng, emb](Ctx& c) {
                     json data = json::array();
