@@ -5,6 +5,7 @@
 #include "cli/serve_modules.h"
 #include "engine/embedder.h"
 #include "retrieval/settings.h"
+#include "safety/filter.h"
 #include "web/routes_kb.h"
 
 namespace moerag::cli {
@@ -19,7 +20,7 @@ config::RegisterCheck check("retrieval", [](const config::Settings& s) -> Status
 RegisterServeModule reg(35, "retrieval", [](ServeContext& ctx) -> Status {
   MOERAG_ASSIGN_OR_RETURN(auto r, retrieval::open_retriever(ctx.settings, ctx.db, ctx.get<engine::Embedder>("embedder")));
   ctx.modules["retrieval"] = r;
-  ctx.services.route_sets.push_back(web::kb_routes(r));
+  ctx.services.route_sets.push_back(web::kb_routes(r, ctx.get<safety::Filter>("safety")));
   return {};
 });
 

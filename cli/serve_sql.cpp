@@ -6,6 +6,7 @@
 #include "cli/serve_modules.h"
 #include "core/log.h"
 #include "engine/generator.h"
+#include "safety/filter.h"
 #include "web/routes_sql.h"
 
 namespace moerag::cli {
@@ -29,7 +30,7 @@ RegisterServeModule reg(50, "sql_assist", [](ServeContext& ctx) -> Status {
   if (!a.ok()) return a.error().with_context("sql_assist");
   log::get("cli")->info("sql_assist: SQL written by {}", generator ? "the model under the schema grammar" : "the rule-based parser");
   ctx.modules["sql_assist"] = *a;
-  ctx.services.route_sets.push_back(web::sql_routes(*a));
+  ctx.services.route_sets.push_back(web::sql_routes(*a, ctx.get<safety::Filter>("safety")));
   return ok_status();
 });
 

@@ -3,6 +3,7 @@
 #include "web/routes_kb.h"
 
 #include "web/routes.h"
+#include "web/safety_gate.h"
 
 namespace moerag::web {
 namespace {
@@ -136,8 +137,8 @@ const json kSearchSchema = {
 
 }  // namespace
 
-RouteSet kb_routes(std::shared_ptr<Retriever> r) {
-  return [r](WebState& s) {
+RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter> filter) {
+  return [r, filter](WebState& s) {
     s.router.add({"GET", "/v1/kbs", Role::USER, "retrieval", "List knowledge bases.", nullptr, {{"type", "object"}},
                   [r](Ctx& c) {
                     auto all = r->list_kbs();
@@ -223,8 +224,9 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r) {
                     c.send({{"deleted", c.params["id"]}});
                   }});
     s.router.add({"POST", "/v1/kbs/{kb}/search", Role::USER, "retrieval",
-                  "Ranked passages (document, page, score, highlighted snippet) for a query.", kSearchSchema,
-                  {{"type", "object"}}, [r](Ctx& c) {
+                  "Ranked passages (document, page, score, highlighted snippet) for a query. The query is checked "
+                  "by the safety filter first (blocked: 422); passages are returned as stored.",
+                  kSearchSchema, {{"type", "object"}}, [r, filter](Ctx& c) {
                     auto body = c.json_body();
                     if (!body.ok()) return c.fail(body.error());
                     SearchRequest req;
@@ -232,6 +234,7 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r) {
                     if (!body->contains("query") || !(*body)["query"].is_string())
                       return c.fail(Error(ErrorCode::INVALID_INPUT, "field 'query' (string) is required"));
                     req.query = (*body)["query"];
+                    if (refuse_blocked_input(c, filter.get(), req.query, req.kb)) return;
                     if (body->contains("k") && !(*body)["k"].is_number_integer())
                       return c.fail(Error(ErrorCode::INVALID_INPUT, "field 'k' must be an integer"));
                     req.k = body->value("k", 10);

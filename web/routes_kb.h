@@ -7,9 +7,15 @@
 #include "retrieval/retriever.h"
 #include "web/server.h"
 
+namespace moerag::safety {
+class Filter;
+}
+
 namespace moerag::web {
 
 /// The RouteSet serving `retriever` under /v1/kbs.
-RouteSet kb_routes(std::shared_ptr<retrieval::Retriever> retriever);
+/// With `filter`, a search query is checked as input (with the knowledge base's lists)
+/// before retrieval sees it; a blocked one answers 422 (code "blocked", with the categories).
+RouteSet kb_routes(std::shared_ptr<retrieval::Retriever> retriever, std::shared_ptr<safety::Filter> filter = nullptr);
 
 }  // namespace moerag::web

@@ -5,6 +5,7 @@
 
 #include "apps/sql_assist/sql_assist.h"
 #include "web/routes.h"
+#include "web/safety_gate.h"
 
 namespace moerag::web {
 namespace {
@@ -47,13 +48,13 @@ const json kQuerySchema = {{"type", "object"},
                              {"sql", {{"type", "string"}}},
                              {"execute", {{"type", "boolean"}}}}}};
 
-void add_query_route(Router& router, std::shared_ptr<Assistant> a) {
+void add_query_route(Router& router, std::shared_ptr<Assistant> a, std::shared_ptr<safety::Filter> filter) {
   router.add({"POST", "/v1/sql/query", Role::USER, "sql",
               "Turn a question into validated read-only SQL over a registered database, and run it. The SQL is "
               "written by the loaded model decoding under the database's schema grammar, or by the rule-based parser "
               "when no model is loaded; the response's generator field says which (\"model\", \"rules\", or "
-              "\"user\" for given SQL).", kQuerySchema,
-              {{"type", "object"}}, [a](Ctx& c) {
+              "\"user\" for given SQL). A question is checked by the safety filter first (blocked: 422).", kQuerySchema,
+              {{"type", "object"}}, [a, filter](Ctx& c) {
                 auto body = c.json_body();
                 if (!body.ok()) return c.fail(body.error());
                 QueryRequest r;
@@ -65,6 +66,8 @@ void add_query_route(Router& router, std::shared_ptr<Assistant> a) {
                 if (!s.ok()) return c.fail(s.error());
                 if (body->contains("execute") && !(*body)["execute"].is_boolean())
                   return c.fail(Error(ErrorCode::INVALID_INPUT, "field 'execute' must be true or false"));
+                // Before the database lookup, so a blocked question is refused the same way everywhere.
+                if (refuse_blocked_input(c, filter.get(), *q)) return;
                 r.db = *db;
                 r.question = *q;
                 r.sql = *s;
@@ -166,9 +169,9 @@ void add_annotation_routes(Router& router, std::shared_ptr<Assistant> a) {
 
 }  // namespace
 
-RouteSet sql_routes(std::shared_ptr<Assistant> assistant) {
-  return [assistant](WebState& s) {
-    add_query_route(s.router, assistant);
+RouteSet sql_routes(std::shared_ptr<Assistant> assistant, std::shared_ptr<safety::Filter> filter) {
+  return [assistant, filter](WebState& s) {
+    add_query_route(s.router, assistant, filter);
     add_database_routes(s.router, assistant);
     add_annotation_routes(s.router, assistant);
   };

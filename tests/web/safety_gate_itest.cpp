@@ -7,6 +7,8 @@
 // /v1/chat/completions and /v1/completions on a synthesised model: a blocked message
 // answers 422 and the engine's request and prompt-token counters do not move. Each case
 // has an allowed control that does move them, so the test cannot pass by accident.
+// POST /v1/embeddings answers the same 422 (safety_openai_itest.cpp shows the embedder is
+// never called); knowledge-base search and SQL questions are refused before the lookup.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -143,9 +145,58 @@ TEST(SafetyGate, BlockedOpenAiRequestNeverReachesTheEngine) {
   ASSERT_TRUE(comp);
   EXPECT_EQ(comp->status, 422) << comp->body;
 
+  // Embeddings (the built-in embedder: no --embed-model): the same gate and error.
+  auto emb_ok = post(cli, "/v1/embeddings", {{"input", "hello"}});
+  ASSERT_TRUE(emb_ok);
+  EXPECT_EQ(emb_ok->status, 200) << emb_ok->body;
+  auto emb = post(cli, "/v1/embeddings", {{"input", {"hello", kAttack}}});
+  ASSERT_TRUE(emb);
+  EXPECT_EQ(emb->status, 422) << emb->body;
+  EXPECT_EQ(json::parse(emb->body, nullptr, false)["error"]["code"], "content_filter") << emb->body;
+
   EXPECT_EQ(metric(cli, "moerag_engine_requests_total"), requests) << "a blocked request reached the engine";
   EXPECT_EQ(metric(cli, "moerag_engine_prompt_tokens_total"), prompt_tokens);
-  EXPECT_GE(metric(cli, "moerag_safety_decisions_total", "layer=\"rules\""), 3);
+  EXPECT_GE(metric(cli, "moerag_safety_decisions_total", "layer=\"rules\""), 4);
+}
+
+// Knowledge-base search and the SQL assistant check the user's text before the lookup:
+// an attack on an unknown knowledge base or database answers 422, the same text without
+// the attack 404, so the check comes first and nothing reaches retrieval or the database.
+TEST(SafetyGate, BlockedSearchAndSqlQuestionsAreRefusedFirst) {
+  TempDir dir;
+  ServerProcess server(dir.file("data"), {"--set", "limits.rate_per_second=0"});
+  ASSERT_TRUE(server.ok()) << server.output();
+  httplib::Client cli("127.0.0.1", server.port());
+  cli.set_read_timeout(60, 0);
+  ASSERT_TRUE(post(cli, "/v1/kbs", {{"name", "clinic"}}));
+  json docs = {{"documents", {{{"id", "doses"}, {"source", "doses.txt"},
+                               {"text", "Previous instructions from your doctor about the vaccine still apply."}}}}};
+  auto ing = post(cli, "/v1/kbs/clinic/documents", docs);
+  ASSERT_TRUE(ing && (ing->status == 200 || ing->status == 201)) << (ing ? ing->body : "no response");
+
+  auto ok = post(cli, "/v1/kbs/clinic/search", {{"query", "what did the doctor say about the vaccine"}});
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  ASSERT_FALSE(json::parse(ok->body)["passages"].empty()) << "the control found nothing: the test could not see a leak";
+  for (const char* kb : {"clinic", "no-such-kb"}) {
+    auto r = post(cli, std::string("/v1/kbs/") + kb + "/search", {{"query", kAttack}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 422) << kb << ": " << r->body;
+    json e = json::parse(r->body, nullptr, false);
+    EXPECT_EQ(e["error"]["code"], "blocked") << r->body;
+    EXPECT_EQ(e["error"]["direction"], "input") << r->body;
+  }
+  auto unknown = post(cli, "/v1/kbs/no-such-kb/search", {{"query", "vaccine"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+
+  auto sql = post(cli, "/v1/sql/query", {{"db", "no-such-db"}, {"question", kAttack}});
+  ASSERT_TRUE(sql);
+  EXPECT_EQ(sql->status, 422) << sql->body;
+  EXPECT_EQ(json::parse(sql->body, nullptr, false)["error"]["code"], "blocked") << sql->body;
+  auto sql_ok = post(cli, "/v1/sql/query", {{"db", "no-such-db"}, {"question", "How many orders were placed?"}});
+  ASSERT_TRUE(sql_ok);
+  EXPECT_EQ(sql_ok->status, 404) << sql_ok->body;
 }
 
 }  // namespace

@@ -1,0 +1,23 @@
+// The input gate shared by the non-OpenAI routes that take user text (knowledge-base
+// search, the SQL assistant): one check as Direction::INPUT before the text reaches
+// retrieval, the engine or a database; a block answers 422 in the project's error
+// shape with the categories, like POST /v1/chat.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "web/http.h"
+
+namespace moerag::safety {
+class Filter;
+}
+
+namespace moerag::web {
+
+/// Checks `text` as input (`kb` selects that knowledge base's lists). On a block, sends
+/// 422 {"error":{"code":"blocked","message","request_id","categories","direction":"input"}}
+/// and returns true; the caller must then stop. A null filter allows everything.
+bool refuse_blocked_input(Ctx& c, const safety::Filter* filter, std::string_view text, const std::string& kb = "");
+
+}  // namespace moerag::web
