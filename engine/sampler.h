@@ -48,9 +48,14 @@ class Sampler {
   int32_t pick_checked(float* logits, int64_t n_vocab, const std::function<bool(int32_t)>& ok, int max_tries);
 
  private:
+  /// Index drawn with probability w[i] / sum(w) (one uniform, one scan).
+  size_t draw(const double* w, size_t n);
+
   SamplingParams p_;
   std::mt19937_64 rng_;
   std::unordered_map<int32_t, int32_t> counts_;
+  std::vector<int32_t> idx_;  // pick()'s scratch
+  std::vector<double> prob_;  // pick() / pick_checked() scratch
 };
 
 }  // namespace moerag::engine
