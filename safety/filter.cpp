@@ -116,7 +116,13 @@ Verdict Filter::check(std::string_view text, Direction dir, const std::string& k
   return v;
 }
 
-Verdict Filter::check_uncounted(std::string_view text, Direction dir, const std::string& kb) const {
+Verdict Filter::check_rules(std::string_view text, Direction dir, const std::string& kb) const {
+  Verdict v = check_uncounted(text, dir, kb, false);
+  record(v, dir, kb, text);
+  return v;
+}
+
+Verdict Filter::check_uncounted(std::string_view text, Direction dir, const std::string& kb, bool use_model) const {
   if (!options_.enabled) return {};
   if (text.size() > options_.max_bytes)
     return limit_block("limit_length", "text is " + std::to_string(text.size()) + " bytes, over the limit of " +
@@ -139,7 +145,7 @@ Verdict Filter::check_uncounted(std::string_view text, Direction dir, const std:
   bool neutralise = dir == Direction::PASSAGE && options_.passage_policy == PassagePolicy::NEUTRALISE;
   std::vector<std::string> model_fired;
   std::string model_reason;
-  if (model_) {
+  if (model_ && use_model) {
     std::vector<float> p = model_->probabilities(model_input(n, hits, neutralise && first_block));
     const auto& cats = model_->categories();
     for (size_t c = 0; c < cats.size(); ++c) {

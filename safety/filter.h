@@ -150,6 +150,11 @@ class Filter {
   /// Checks text going `dir`; `kb` selects that knowledge base's block/allow lists.
   Verdict check(std::string_view text, Direction dir, const std::string& kb = "") const;
 
+  /// Layer 1 only (limits, rules, the knowledge base's lists), counted like check(): for
+  /// text that never reaches a model, such as a knowledge-base search query, where the
+  /// model's categories (requests to a model, injections) do not apply.
+  Verdict check_rules(std::string_view text, Direction dir, const std::string& kb = "") const;
+
   /// For retrieved passages: the text to put into the prompt (unchanged or
   /// neutralised), or nullopt when the passage must be dropped.
   std::optional<std::string> screen_passage(std::string_view passage, const std::string& kb = "") const;
@@ -175,7 +180,7 @@ class Filter {
  private:
   friend class StreamChecker;
   Filter() = default;
-  Verdict check_uncounted(std::string_view text, Direction dir, const std::string& kb) const;
+  Verdict check_uncounted(std::string_view text, Direction dir, const std::string& kb, bool use_model = true) const;
   void record(const Verdict& v, Direction dir, const std::string& kb, std::string_view text) const;
 
   SafetyOptions options_;

@@ -225,7 +225,8 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter>
                   }});
     s.router.add({"POST", "/v1/kbs/{kb}/search", Role::USER, "retrieval",
                   "Ranked passages (document, page, score, highlighted snippet) for a query. The query is checked "
-                  "by the safety filter first (blocked: 422); passages are returned as stored.",
+                  "by the safety filter's rules and the knowledge base's lists first (blocked: 422); passages are "
+                  "returned as stored.",
                   kSearchSchema, {{"type", "object"}}, [r, filter](Ctx& c) {
                     auto body = c.json_body();
                     if (!body.ok()) return c.fail(body.error());
@@ -234,7 +235,9 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter>
                     if (!body->contains("query") || !(*body)["query"].is_string())
                       return c.fail(Error(ErrorCode::INVALID_INPUT, "field 'query' (string) is required"));
                     req.query = (*body)["query"];
-                    if (refuse_blocked_input(c, filter.get(), req.query, req.kb)) return;
+                    // Rules and lists only: a search reaches no model, and bare keywords
+                    // ("reset password") are too short for the model's scores to mean much.
+                    if (refuse_blocked_input(c, filter.get(), req.query, req.kb, /*rules_only=*/true)) return;
                     if (body->contains("k") && !(*body)["k"].is_number_integer())
                       return c.fail(Error(ErrorCode::INVALID_INPUT, "field 'k' must be an integer"));
                     req.k = body->value("k", 10);

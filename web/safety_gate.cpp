@@ -5,9 +5,11 @@
 
 namespace moerag::web {
 
-bool refuse_blocked_input(Ctx& c, const safety::Filter* filter, std::string_view text, const std::string& kb) {
+bool refuse_blocked_input(Ctx& c, const safety::Filter* filter, std::string_view text, const std::string& kb,
+                          bool rules_only) {
   if (!filter || text.empty()) return false;
-  safety::Verdict v = filter->check(text, safety::Direction::INPUT, kb);
+  safety::Verdict v = rules_only ? filter->check_rules(text, safety::Direction::INPUT, kb)
+                                 : filter->check(text, safety::Direction::INPUT, kb);
   if (v.decision != safety::Decision::BLOCK) return false;
   std::string cats;
   for (const auto& k : v.categories) cats += (cats.empty() ? "" : ", ") + k;
