@@ -477,6 +477,9 @@ Result<Dataset> build_dataset(const std::string& d, const std::string& seeds_pat
   at = b.all.size();
   for (auto& e : contrast_examples()) b.add(e.text, e.labels, e.source);
   b.note("project contrast pairs (safety/contrast.cpp)", at);
+  at = b.all.size();
+  for (auto& e : topic_examples()) b.add(e.text, e.labels, e.source);
+  b.note("project risky-looking safe questions (safety/contrast_topics.cpp)", at);
   if (b.all.size() < 1000)
     return make_error(ErrorCode::NOT_FOUND, "only " + std::to_string(b.all.size()) + " training rows found under " + d +
                                                 " (is it ../shared/data?)");

@@ -44,6 +44,11 @@ struct Dataset {
 /// English and Chinese, plus single ordinary words labelled safe.
 std::vector<Example> contrast_examples();
 
+/// Project-written safe questions that look risky (safety/contrast_topics.cpp):
+/// definitions of sensitive terms, idioms, games and fiction, history of violence,
+/// fictional characters' private details; English and Chinese, with harmful contrast rows.
+std::vector<Example> topic_examples();
+
 /// Builds the dataset from `shared_dir` (../shared/data) and the seeds file
 /// (JSON Lines as above). Deterministic: fixed source order, hash split, dedupe.
 Result<Dataset> build_dataset(const std::string& shared_dir, const std::string& seeds_path);
