@@ -336,10 +336,12 @@ Result<CheckedAnswer> wait(RequestStream& s, safety::StreamChecker* checker) {
   return out;
 }
 
-// The safety gate on input texts; the first block wins.
-std::optional<Error> blocked_input(const safety::Filter& filter, const std::vector<const std::string*>& texts) {
-  for (const std::string* t : texts) {
+// The safety gate on input texts; the first block wins. With `redact`, texts the
+// filter redacts (PII) are replaced by their redacted form before anything reads them.
+std::optional<Error> blocked_input(const safety::Filter& filter, const std::vector<std::string*>& texts, bool redact) {
+  for (std::string* t : texts) {
     safety::Verdict v = filter.check(*t, safety::Direction::INPUT);
+    if (v.decision == safety::Decision::REDACT && redact) *t = v.redacted_text;
     if (v.decision != safety::Decision::BLOCK) continue;
     std::string cats;
     for (const auto& k : v.categories) cats += (cats.empty() ? "" : ", ") + k;
@@ -360,10 +362,11 @@ void generation_route(Ctx& c, const std::shared_ptr<Engine>& eng, const std::sha
   if (!req.ok()) return oai_fail(c, req.error());
   if (filter) {
     // Every message (or the prompt); token-id prompts carry no text to check.
-    std::vector<const std::string*> texts;
-    for (const auto& m : req->messages) texts.push_back(&m.content);
+    // PII is redacted as on /v1/chat, so the model never sees it.
+    std::vector<std::string*> texts;
+    for (auto& m : req->messages) texts.push_back(&m.content);
     if (!req->prompt.empty()) texts.push_back(&req->prompt);
-    if (auto e = blocked_input(*filter, texts)) return oai_fail(c, *e);
+    if (auto e = blocked_input(*filter, texts, true)) return oai_fail(c, *e);
   }
   auto stream = eng->submit(*req);
   if (!stream.ok()) return oai_fail(c, stream.error());
@@ -436,9 +439,10 @@ void embeddings_route(Ctx& c, const std::shared_ptr<Embedder>& emb, const std::s
   const std::string format = body->value("encoding_format", "float");
   if (format != "float" && format != "base64") return oai_fail(c, bad("encoding_format must be float or base64"));
   if (filter) {
-    std::vector<const std::string*> refs;
-    for (const auto& t : texts) refs.push_back(&t);
-    if (auto e = blocked_input(*filter, refs)) return oai_fail(c, *e, "input");
+    // Blocks only: a vector of a redacted text would not find the original in a search.
+    std::vector<std::string*> refs;
+    for (auto& t : texts) refs.push_back(&t);
+    if (auto e = blocked_input(*filter, refs, false)) return oai_fail(c, *e, "input");
   }
   auto vecs = emb->embed(texts);
   if (!vecs.ok()) return oai_fail(c, vecs.error());

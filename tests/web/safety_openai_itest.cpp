@@ -210,5 +210,22 @@ TEST_F(SafetyOpenAiOutput, OutputRedactionsAreApplied) {
   }
 }
 
+// PII in a prompt is redacted before the engine sees it (as on /v1/chat): the prompt
+// with an e-mail address costs exactly the tokens of the prompt with [EMAIL] in its place.
+TEST_F(SafetyOpenAiOutput, InputPiiIsRedactedBeforeTheEngine) {
+  auto prompt_tokens = [&](const std::string& prompt) {
+    json body = {{"max_tokens", 1}, {"seed", 3}, {"prompt", prompt}};
+    auto r = cli_->Post("/v1/completions", body.dump(), "application/json");
+    EXPECT_TRUE(r);
+    if (!r) return int64_t{-1};
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body)["usage"].value("prompt_tokens", int64_t{-1});
+  };
+  const int64_t redacted = prompt_tokens("Please write to [EMAIL] about the order.");
+  const int64_t plain = prompt_tokens("Please write to about the order.");
+  ASSERT_GT(redacted, plain) << "the placeholder must cost tokens, or the test could not tell";
+  EXPECT_EQ(prompt_tokens("Please write to jane.doe.smith@example.com about the order."), redacted);
+}
+
 }  // namespace
 }  // namespace moerag
