@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     else if (a == "--parallel-turns" && i + 1 < argc) parallel_turns = std::atoi(argv[++i]);
     else if (a == "--json") as_json = true;
     else {
-      std::fprintf(stderr, "usage: bench_chat [--clients N] [--requests N] [--threads N] [--parallel-turns N (chat.parallel_turns; 0 = cores)] [--json]\n");
+      std::fprintf(stderr, "usage: bench_chat [--clients N] [--requests N] [--threads N] [--parallel-turns N (chat.parallel_turns; 0 = two per core)] [--json]\n");
       return 2;
     }
   }

@@ -39,7 +39,7 @@ struct ChatOptions {
   int max_message_chars = 4000;    ///< longer user messages are refused (INVALID_INPUT)
   int max_sessions_listed = 100;   ///< GET /v1/chat/sessions returns at most this many
   int parallel_turns = 0;          ///< turns computed at once (retrieval, ranking, extractive answer;
-                                   ///< not the model's generation); 0 = CPU cores; more wait in order
+                                   ///< not the model's generation); 0 = two per CPU core; more wait in order
 };
 
 /// A knowledge base's support-bot profile.
