@@ -2,6 +2,11 @@
 // in the ingestion report, access filters from the caller's role and key name.
 #include "web/routes_kb.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "core/gate.h"
+
 #include "web/routes.h"
 #include "web/safety_gate.h"
 
@@ -138,7 +143,10 @@ const json kSearchSchema = {
 }  // namespace
 
 RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter> filter) {
-  return [r, filter](WebState& s) {
+  // Searches are CPU-bound: two per core run at once, the rest wait first come, first
+  // served (as chat turns do, see core/gate.h), instead of sharing the cores round-robin.
+  auto gate = std::make_shared<FifoGate>(2 * std::max(1u, std::thread::hardware_concurrency()));
+  return [r, filter, gate](WebState& s) {
     s.router.add({"GET", "/v1/kbs", Role::USER, "retrieval", "List knowledge bases.", nullptr, {{"type", "object"}},
                   [r](Ctx& c) {
                     auto all = r->list_kbs();
@@ -227,7 +235,7 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter>
                   "Ranked passages (document, page, score, highlighted snippet) for a query. The query is checked "
                   "by the safety filter's rules and the knowledge base's lists first (blocked: 422); passages are "
                   "returned as stored.",
-                  kSearchSchema, {{"type", "object"}}, [r, filter](Ctx& c) {
+                  kSearchSchema, {{"type", "object"}}, [r, filter, gate](Ctx& c) {
                     auto body = c.json_body();
                     if (!body.ok()) return c.fail(body.error());
                     SearchRequest req;
@@ -257,7 +265,9 @@ RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter>
                       }
                     }
                     req.access = access_of(c.principal);
+                    FifoGate::Pass pass = gate->enter();
                     auto res = r->search(req);
+                    pass.leave();
                     if (!res.ok()) return c.fail(res.error());
                     json arr = json::array();
                     for (auto& p : *res)
