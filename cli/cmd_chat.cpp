@@ -20,7 +20,8 @@
 
 namespace moerag::cli {
 
-chat::ChatOptions chat_options(const config::Settings& s);  // serve_chat.cpp
+chat::ChatOptions chat_options(const config::Settings& s);              // serve_chat.cpp
+chat::GenerationOptions generation_options(const config::Settings& s);  // serve_chat.cpp
 
 namespace {
 
@@ -60,7 +61,7 @@ Result<std::shared_ptr<chat::AnswerGenerator>> load_model(const config::Settings
   if (e.contains("n_ctx") && e["n_ctx"].is_number_integer()) o.n_ctx = e["n_ctx"].get<int64_t>();
   if (e.contains("chat_template") && e["chat_template"].is_string()) o.chat_template = e["chat_template"].get<std::string>();
   MOERAG_ASSIGN_OR_RETURN(auto eng, engine::open_engine(s.model.path, o));
-  return chat::model_answer_generator(std::shared_ptr<engine::Generator>(std::move(eng)));
+  return chat::model_answer_generator(std::shared_ptr<engine::Generator>(std::move(eng)), generation_options(s));
 }
 
 // `with_model`: load model.path (ask/chat); the FAQ evaluation is always model-free.

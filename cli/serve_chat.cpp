@@ -40,6 +40,47 @@ T raw_value(const config::Settings& s, const std::string& dotted, T fallback) {
 }
 }  // namespace
 
+chat::ChatOptions chat_options(const config::Settings& s);
+
+/// The model's sampling for chat answers (`chat.temperature`, `chat.top_p`,
+/// `chat.repetition_penalty`, `chat.seed`, `chat.generation_timeout_ms`).
+chat::GenerationOptions generation_options(const config::Settings& s) {
+  chat::GenerationOptions o;
+  o.temperature = raw_value(s, "chat.temperature", o.temperature);
+  o.top_p = raw_value(s, "chat.top_p", o.top_p);
+  o.repetition_penalty = raw_value(s, "chat.repetition_penalty", o.repetition_penalty);
+  o.seed = raw_value(s, "chat.seed", o.seed);
+  o.timeout_ms = raw_value(s, "chat.generation_timeout_ms", o.timeout_ms);
+  return o;
+}
+
+namespace {
+
+// The chat.* knobs are checked when settings load (exit 2 with one line naming the key).
+config::RegisterCheck check("chat", [](const config::Settings& s) -> Status {
+  auto bad = [&](const std::string& key, const std::string& allowed) {
+    return Error(ErrorCode::INVALID_INPUT, key + " must be " + allowed + " (set by " + s.source_of(key) + ")");
+  };
+  const json c = s.raw.is_object() ? s.raw.value("chat", json::object()) : json::object();
+  for (const char* k : {"temperature", "top_p", "repetition_penalty", "history_share", "passage_share", "answer_share",
+                        "min_confidence", "escalate_below"})
+    if (c.contains(k) && !c[k].is_number()) return bad(std::string("chat.") + k, "a number");
+  for (const char* k : {"context_tokens", "recent_turns", "passages", "max_answer_sentences", "max_message_chars",
+                        "parallel_turns", "seed", "generation_timeout_ms"})
+    if (c.contains(k) && !c[k].is_number_integer()) return bad(std::string("chat.") + k, "an integer");
+  const chat::GenerationOptions g = generation_options(s);
+  if (!(g.temperature >= 0.0f && g.temperature <= 2.0f)) return bad("chat.temperature", "between 0 (greedy) and 2");
+  if (!(g.top_p > 0.0f && g.top_p <= 1.0f)) return bad("chat.top_p", "in (0, 1] (1 = off)");
+  if (!(g.repetition_penalty >= 1.0f && g.repetition_penalty <= 2.0f)) return bad("chat.repetition_penalty", "between 1 (off) and 2");
+  if (g.timeout_ms < 0) return bad("chat.generation_timeout_ms", ">= 0 (0 = no limit)");
+  const chat::ChatOptions o = chat_options(s);
+  if (o.parallel_turns < 0) return bad("chat.parallel_turns", ">= 0 (0 = two per CPU core)");
+  if (o.passages < 1 || o.passages > 50) return bad("chat.passages", "1..50");
+  return ok_status();
+});
+
+}  // namespace
+
 /// The `chat.*` settings (defaults from ChatOptions for keys not present).
 chat::ChatOptions chat_options(const config::Settings& s) {
   chat::ChatOptions o;
@@ -130,7 +171,7 @@ RegisterServeModule reg_chat(40, "chat", [](ServeContext& ctx) -> Status {
   chat::SearchFn search = [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); };
   // With a model loaded (step "engine"), answers are generated with [n] citations,
   // follow-ups rewritten and older turns summarised by it; without one, extractive.
-  auto generator = chat::model_answer_generator(ctx.get<engine::Generator>("generator"));
+  auto generator = chat::model_answer_generator(ctx.get<engine::Generator>("generator"), generation_options(ctx.settings));
   log::get("cli")->info("chat: {} answers", generator ? "generated (model)" : "extractive (no model)");
   MOERAG_ASSIGN_OR_RETURN(auto chat_db, open_chat_db(ctx.settings));
   MOERAG_ASSIGN_OR_RETURN(auto svc,

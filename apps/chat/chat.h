@@ -110,6 +110,7 @@ class AnswerGenerator {
 /// How model_answer_generator() samples.
 struct GenerationOptions {
   float temperature = 0.0f;          ///< 0 = greedy: the same passages give the same answer
+  float top_p = 1.0f;                ///< nucleus sampling when temperature > 0 (1 = off)
   float repetition_penalty = 1.1f;   ///< discourages loops in long answers
   uint64_t seed = 0;                 ///< for temperature > 0
   int64_t timeout_ms = 60000;        ///< per generation (0 = none); a timed-out answer ends where it got to

@@ -21,6 +21,7 @@ class ModelAnswerGenerator : public AnswerGenerator {
     int64_t cap = std::max<int64_t>(16, gen_->n_ctx() / 4);
     req.max_tokens = static_cast<int32_t>(std::clamp<int64_t>(max_tokens, 1, cap));
     req.sampling.temperature = o_.temperature;
+    req.sampling.top_p = o_.top_p;
     req.sampling.repetition_penalty = o_.repetition_penalty;
     req.sampling.seed = o_.seed;
     req.timeout_ms = o_.timeout_ms;

@@ -101,6 +101,28 @@ TEST(Cli, BadRecsysMetaPathStopsServeWithOneLine) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("d") + "/moerag.db")) << "stopped before opening the database";
 }
 
+TEST(Cli, BadChatSettingsStopWithOneLine) {
+  TempDir dir;
+  const std::string dd = " --data-dir " + dir.file("d") + " --port 0";
+  struct Case {
+    std::string set, message;
+  } cases[] = {
+      {"chat.temperature=3", "chat.temperature must be between 0 (greedy) and 2 (set by --set chat.temperature)"},
+      {"chat.top_p=0", "chat.top_p must be in (0, 1] (1 = off)"},
+      {"chat.repetition_penalty=0.5", "chat.repetition_penalty must be between 1 (off) and 2"},
+      {"chat.parallel_turns=-1", "chat.parallel_turns must be >= 0"},
+      {"chat.passages=0", "chat.passages must be 1..50"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_command(moerag_binary() + " serve" + dd + " --set " + c.set);
+    EXPECT_EQ(r.exit_code, 2) << c.set << ": " << r.output;
+    EXPECT_EQ(lines(r.output), 1) << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(run_command(moerag_binary() + " config check --set chat.temperature=0.7 --set chat.top_p=0.9").exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("d") + "/moerag.db")) << "stopped before opening the database";
+}
+
 TEST(Cli, ConfiguredRecsysMetaPathsAreUsed) {
   TempDir dir;
   auto r = run_command(moerag_binary() + " recsys status --data-dir " + dir.file("d") +
