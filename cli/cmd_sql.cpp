@@ -72,7 +72,13 @@ RegisterCommand reg_sql(45, [](CLI::App& app) {
     if (a->question.empty() && a->sql.empty()) return fail("give a question or --sql", 2);
     auto settings = flags->load();
     if (!settings) return 2;
-    AssistOptions o;
+    AssistOptions o;  // sql_assist.* settings, then the flags
+    const auto& c = settings->sql_assist;
+    o.sample_values = c.sample_values;
+    o.value_index_rows = c.value_index_rows;
+    o.max_sql_bytes = c.max_sql_bytes;
+    o.model_examples = c.model_examples;
+    o.model_timeout_ms = c.model_timeout_ms;
     o.max_rows = a->max_rows;
     o.time_limit_ms = a->time_limit_ms;
     auto model = load_model(*settings);

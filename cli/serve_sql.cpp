@@ -20,6 +20,8 @@ sql_assist::AssistOptions options_from(const config::Settings& s) {
   o.sample_values = c.sample_values;
   o.value_index_rows = c.value_index_rows;
   o.max_sql_bytes = c.max_sql_bytes;
+  o.model_examples = c.model_examples;
+  o.model_timeout_ms = c.model_timeout_ms;
   for (const auto& [name, path] : c.databases) o.databases.push_back({name, path});
   return o;
 }

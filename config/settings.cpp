@@ -293,6 +293,8 @@ Result<Settings> to_settings(const json& raw, const std::map<std::string, std::s
   MOERAG_ASSIGN_OR_RETURN(s.sql_assist.sample_values, small_int("sql_assist.sample_values", 0, 100));
   MOERAG_ASSIGN_OR_RETURN(s.sql_assist.value_index_rows, small_int("sql_assist.value_index_rows", 0, 10000000));
   MOERAG_ASSIGN_OR_RETURN(s.sql_assist.max_sql_bytes, small_int("sql_assist.max_sql_bytes", 64, 10000000));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.model_examples, small_int("sql_assist.model_examples", 0, 20));
+  MOERAG_ASSIGN_OR_RETURN(s.sql_assist.model_timeout_ms, small_int("sql_assist.model_timeout_ms", 0, 3600000));
 
   MOERAG_TRY(read_recsys(s.recsys, at, where, small_int, num_in));
 

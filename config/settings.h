@@ -68,6 +68,8 @@ struct SqlAssistSettings {
   int sample_values = 0;
   int value_index_rows = 0;
   int max_sql_bytes = 0;
+  int model_examples = 0;
+  int model_timeout_ms = 0;
 };
 
 /// `recsys` section (mapped onto recsys::RecsysOptions by apps/recsys/settings.h;

@@ -19,6 +19,8 @@ TEST(Settings, DefaultsComeFromTheEmbeddedFile) {
   EXPECT_EQ(s->server.port, 8080);
   EXPECT_EQ(s->server.host, "127.0.0.1");
   EXPECT_FALSE(s->auth.enabled);
+  EXPECT_EQ(s->sql_assist.model_examples, 3);
+  EXPECT_EQ(s->sql_assist.model_timeout_ms, 60000);
   EXPECT_NE(config::default_config_text().find("// "), std::string::npos);  // documented
 }
 
@@ -65,6 +67,8 @@ TEST(Settings, RejectsBadValuesWithOneClearLine) {
       {"", "sql_assist.databases", "shop", "sql_assist.databases entry 'shop' must look like NAME=PATH"},
       {"", "sql_assist.databases", "shop=/no/such.sqlite", "no such file '/no/such.sqlite'"},
       {"", "sql_assist.max_rows", "0", "sql_assist.max_rows = 0 is out of range"},
+      {"", "sql_assist.model_examples", "21", "sql_assist.model_examples = 21 is out of range (allowed: 0..20"},
+      {"", "sql_assist.model_timeout_ms", "-5", "sql_assist.model_timeout_ms = -5 is out of range"},
       {"", "server", "1", "unknown setting 'server'"},
       {"", "recsys.dim", "1", "recsys.dim = 1 is out of range (allowed: 4..512; set by test)"},
       {"", "recsys.learning_rate", "0", "recsys.learning_rate = 0.0 is out of range (allowed: greater than 0 and up to 1"},
