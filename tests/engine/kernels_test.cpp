@@ -121,6 +121,20 @@ TEST(Kernels, QuantizeActivationsEveryLevel) {
   }
   std::vector<BlockQ8A> want8(n / 32), got8(n / 32);
   cpu::quantize_q8a_scalar(x.data(), want8.data(), n);
+  // BlockQ8A: x ~ d[g] * qs per group of 4, the group's largest |x| at |qs| = 127
+  constexpr int G = BlockQ8A::kGroup;
+  for (int64_t g0 = 0; g0 < n; g0 += G) {
+    const BlockQ8A& blk = want8[g0 / 32];
+    const double step = blk.d[(g0 % 32) / G];
+    int qmax = 0;
+    for (int64_t i = g0; i < g0 + G; ++i) {
+      const int q = blk.qs[i % 32];
+      EXPECT_LE(std::abs(q), 127);
+      qmax = std::max(qmax, std::abs(q));
+      EXPECT_LE(std::fabs(x[i] - step * q), 0.5 * step * (1 + 1e-5) + 1e-30) << i;
+    }
+    EXPECT_EQ(qmax, step > 0 ? 127 : 0) << g0;
+  }
   for (const char* level : kLevels) {
     LevelGuard g(level);
     quantize_q8a(x.data(), got8.data(), n);
@@ -157,6 +171,44 @@ TEST(Kernels, KQuantDotsEveryLevelExact) {
         LevelGuard g(level);
         const cpu::DotTable& t = cpu::dot_table();
         const float got = (type == GgmlType::Q4_K ? t.q4_k : t.q6_k)(w.data(), a.data(), K);
+        EXPECT_NEAR(got, want, 2e-6 * mag) << type_name(type) << " row " << r << " level " << cpu::simd_level();
+      }
+    }
+  }
+}
+
+// Q8_0 / Q4_0 on the same BlockQ8A activations, likewise: every level against a float64
+// sum. Scales vary per group of 4 (so a lane matched to the wrong scale shows), and the
+// block count (39) reaches the 512-bit pairs, the 256-bit pair and the single block.
+TEST(Kernels, Q8DotsEveryLevelExact) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> u(-5.0f, 2.0f);
+  const int64_t K = 32 * 39;
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    const size_t rb = row_size(type, K).value();
+    auto x = randn(K, rng);
+    for (int64_t g = 0; g < K; g += BlockQ8A::kGroup) {
+      const float s = g % 52 == 8 ? 0.0f : std::exp(u(rng));
+      for (int64_t i = g; i < g + BlockQ8A::kGroup; ++i) x[i] *= s;
+    }
+    std::vector<BlockQ8A> a(K / 32);
+    cpu::quantize_q8a_scalar(x.data(), a.data(), K);
+    for (int r = 0; r < 6; ++r) {
+      const auto src = randn(K, rng, r == 0 ? 100.0f : 1.0f);
+      std::vector<uint8_t> w(rb);
+      ASSERT_TRUE(quantize_row(type, src.data(), w.data(), K).ok());
+      std::vector<float> wd(K);
+      ASSERT_TRUE(dequantize_row(type, w.data(), wd.data(), K).ok());
+      double want = 0, mag = 0;
+      for (int64_t i = 0; i < K; ++i) {
+        const double ai = static_cast<double>(a[i / 32].d[(i % 32) / BlockQ8A::kGroup]) * a[i / 32].qs[i % 32];
+        want += wd[i] * ai;
+        mag += std::fabs(wd[i] * ai);
+      }
+      for (const char* level : kLevels) {
+        LevelGuard g(level);
+        const cpu::DotTable& t = cpu::dot_table();
+        const float got = (type == GgmlType::Q8_0 ? t.q8_0 : t.q4_0)(w.data(), a.data(), K);
         EXPECT_NEAR(got, want, 2e-6 * mag) << type_name(type) << " row " << r << " level " << cpu::simd_level();
       }
     }

@@ -1,6 +1,6 @@
 // Internal to the CPU kernels: row dot products of one weight row with one activation
 // row, in several instruction sets (scalar, AVX2+FMA, AVX-512+VNNI) chosen at run time.
-// Q8_0/Q4_0 take activations quantised to BlockQ8A, the K-quants (Q4_K, Q6_K) take
+// Q8_0/Q4_0 take activations quantised to BlockQ8A (a scale per 4), the K-quants (Q4_K, Q6_K) take
 // BlockQ8KA (one scale per 256, so sub-block scales multiply integer sums); plain
 // formats take F32.
 #pragma once

@@ -16,18 +16,15 @@ void quantize_q8ka(const float* x, BlockQ8KA* out, int64_t n) { cpu::dot_table()
 namespace cpu {
 
 void quantize_q8a_scalar(const float* x, BlockQ8A* out, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b, x += 32) {
-    float amax = 0;
-    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
-    const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-    int sum = 0;
-    for (int i = 0; i < 32; ++i) {
-      const int q = static_cast<int>(std::nearbyint(x[i] * id));
-      out[b].qs[i] = static_cast<int8_t>(q);
-      sum += q;
+  constexpr int G = BlockQ8A::kGroup;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    for (int g = 0; g < 32 / G; ++g, x += G) {
+      float amax = 0;
+      for (int i = 0; i < G; ++i) amax = std::max(amax, std::fabs(x[i]));
+      const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+      for (int i = 0; i < G; ++i) out[b].qs[G * g + i] = static_cast<int8_t>(std::nearbyint(x[i] * id));
+      out[b].d[g] = d;
     }
-    out[b].d = d;
-    out[b].s = d * static_cast<float>(sum);
   }
 }
 
@@ -87,26 +84,34 @@ float dot_bf16(const uint8_t* w, const float* x, int64_t n) {
   return acc;
 }
 
-// block_q8_0 {half d; i8 qs[32]}
+// block_q8_0 {half d; i8 qs[32]}; integer sums per activation group of 4.
 float dot_q8_0(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  constexpr int G = BlockQ8A::kGroup;
   float acc = 0;
   for (int64_t b = 0; b < n / 32; ++b, w += 34) {
     const auto* q = reinterpret_cast<const int8_t*>(w + 2);
-    int s = 0;
-    for (int i = 0; i < 32; ++i) s += q[i] * a[b].qs[i];
-    acc += h2f(w) * a[b].d * static_cast<float>(s);
+    float blk = 0;
+    for (int g = 0; g < 32 / G; ++g) {
+      int s = 0;
+      for (int i = G * g; i < G * g + G; ++i) s += q[i] * a[b].qs[i];
+      blk += a[b].d[g] * static_cast<float>(s);
+    }
+    acc += h2f(w) * blk;
   }
   return acc;
 }
 // block_q4_0 {half d; u8 qs[16]}: element j low nibble of qs[j], j+16 the high one; x = (q-8)d
 float dot_q4_0(const uint8_t* w, const BlockQ8A* a, int64_t n) {
+  constexpr int G = BlockQ8A::kGroup;
   float acc = 0;
   for (int64_t b = 0; b < n / 32; ++b, w += 18) {
-    int s = 0;
-    for (int j = 0; j < 16; ++j) {
-      s += ((w[2 + j] & 0xF) - 8) * a[b].qs[j] + ((w[2 + j] >> 4) - 8) * a[b].qs[j + 16];
+    float blk = 0;
+    for (int g = 0; g < 32 / G; ++g) {
+      int s = 0;
+      for (int i = G * g; i < G * g + G; ++i) s += ((i < 16 ? w[2 + i] & 0xF : w[2 + i - 16] >> 4) - 8) * a[b].qs[i];
+      blk += a[b].d[g] * static_cast<float>(s);
     }
-    acc += h2f(w) * a[b].d * static_cast<float>(s);
+    acc += h2f(w) * blk;
   }
   return acc;
 }

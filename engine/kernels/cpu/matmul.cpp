@@ -1,5 +1,5 @@
 // CPU matmul: y = x W^T for a weight matrix in any file format. Integer formats
-// quantise the activations once (Q8_0, Q4_0: BlockQ8A per 32; Q4_K, Q6_K: BlockQ8KA
+// quantise the activations once (Q8_0, Q4_0: BlockQ8A, a scale per 4; Q4_K, Q6_K: BlockQ8KA
 // per 256) and use int8 dot products; F32/F16/BF16 use float dots; every other format dequantises each weight
 // row into a scratch row (the scalar path). Rows are split across the thread pool;
 // each thread reads its weight rows once and applies them to every token of the
