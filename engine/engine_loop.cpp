@@ -72,6 +72,7 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<Request>> live;  // step-loop thread only
   std::vector<float> logits;                   // F32 [n_sampled, n_vocab]
   MaskCache masks;  // step-loop thread only
+  std::vector<float> masked;  // step-loop thread only: the masked logits, kept for its capacity
 
   mutable std::mutex stats_mu;
   EngineStats stats;                                   // guarded by stats_mu
@@ -226,7 +227,7 @@ uint64_t Engine::Impl::sample(Request& r, float* lg) {
         finish(r, "stop");
         return 0;
       }
-      std::vector<float> masked(static_cast<size_t>(V), -INFINITY);
+      masked.assign(static_cast<size_t>(V), -INFINITY);
       for (int32_t a : allowed) masked[static_cast<size_t>(a)] = lg[a];
       std::copy(masked.begin(), masked.end(), lg);
       id = r.sampler.pick(lg, V);
