@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/shared_server.h"
 #include "tests/support/test_support.h"
 
 using json = nlohmann::json;
@@ -13,28 +14,7 @@ using namespace moerag::testing;
 
 namespace {
 
-class KbServer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new ServerProcess(dir_->file("data"), {});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override { ASSERT_TRUE(server_->ok()) << server_->output(); }
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(60, 0);
-    c.set_write_timeout(60, 0);
-    return c;
-  }
-  static TempDir* dir_;
-  static ServerProcess* server_;
-};
-TempDir* KbServer::dir_ = nullptr;
-ServerProcess* KbServer::server_ = nullptr;
+class KbServer : public SharedServerSuite<KbServer> {};
 
 json body(const httplib::Result& r) { return r ? json::parse(r->body, nullptr, false) : json(); }
 

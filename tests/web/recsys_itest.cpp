@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/shared_server.h"
 #include "tests/support/test_support.h"
 
 using json = nlohmann::json;
@@ -68,22 +69,8 @@ struct Synthetic {
   }
 };
 
-class RecsysServer : public ::testing::Test {
+class RecsysServer : public SharedServerSuite<RecsysServer> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new ServerProcess(dir_->file("data"), {});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override { ASSERT_TRUE(server_->ok()) << server_->output(); }
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(30, 0);
-    return c;
-  }
   // Imports the dataset once and trains; later tests reuse the trained server.
   void ensure_trained() {
     if (trained_) return;
@@ -108,14 +95,9 @@ class RecsysServer : public ::testing::Test {
     EXPECT_FALSE(st["view_weights"].empty());
     trained_ = true;
   }
-  static TempDir* dir_;
-  static ServerProcess* server_;
-  static bool trained_;
+  static inline bool trained_ = false;
   Synthetic data_;
 };
-TempDir* RecsysServer::dir_ = nullptr;
-ServerProcess* RecsysServer::server_ = nullptr;
-bool RecsysServer::trained_ = false;
 
 int count_prefix(const json& items, char p) {
   int n = 0;

@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/shared_server.h"
 #include "tests/support/test_support.h"
 
 using json = nlohmann::json;
@@ -35,25 +36,13 @@ double metric(const std::string& text, const std::string& line_prefix) {
   return std::stod(text.substr(p + line_prefix.size() + 1));
 }
 
-class OpenServer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new ServerProcess(dir_->file("data"),
-                                {"--set", "server.max_body_bytes=65536", "--set", "limits.rate_per_second=0",
-                                 "--set", "cors.allowed_origins=http://widget.test"});
+class OpenServer : public SharedServerSuite<OpenServer> {
+ public:
+  static std::vector<std::string> server_args() {
+    return {"--set", "server.max_body_bytes=65536", "--set", "limits.rate_per_second=0", "--set",
+            "cors.allowed_origins=http://widget.test"};
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override { ASSERT_TRUE(server_->ok()) << server_->output(); }
-  httplib::Client client() { return httplib::Client("127.0.0.1", server_->port()); }
-  static TempDir* dir_;
-  static ServerProcess* server_;
 };
-TempDir* OpenServer::dir_ = nullptr;
-ServerProcess* OpenServer::server_ = nullptr;
 
 TEST_F(OpenServer, HealthPageAndRequestIds) {
   auto c = client();
