@@ -68,8 +68,9 @@ const std::vector<std::vector<Step>> kDialogues = {
     {{"火车票退票收手续费吗？", "train-refund"}, {"那改签呢？", "train-change"}},
 };
 
-TEST(Conversation, EveryTurnRetrievesTheRightPassage) {
-  testing::TempDir dir;
+// A chat service (no model, no filter) over a fresh knowledge base "kb" holding `docs`.
+template <size_t N>
+void chat_over(const testing::TempDir& dir, const Doc (&docs)[N], std::unique_ptr<ChatService>* out) {
   auto db = sql::Database::open(dir.file("moerag.db"));
   ASSERT_TRUE(db.ok());
   retrieval::RetrievalOptions ro;
@@ -80,26 +81,33 @@ TEST(Conversation, EveryTurnRetrievesTheRightPassage) {
   retrieval::KnowledgeBase spec;
   spec.name = "kb";
   ASSERT_TRUE(retriever->create_kb(spec).ok());
-  std::vector<retrieval::DocumentInput> docs;
-  for (const auto& d : kDocs) {
-    retrieval::DocumentInput in;
-    in.id = d.id;
-    in.source = std::string(d.id) + ".txt";
-    in.content = d.text;
-    docs.push_back(in);
+  std::vector<retrieval::DocumentInput> in;
+  for (const auto& d : docs) {
+    retrieval::DocumentInput x;
+    x.id = d.id;
+    x.source = std::string(d.id) + ".txt";
+    x.content = d.text;
+    in.push_back(x);
   }
-  auto rep = retriever->ingest("kb", docs);
+  auto rep = retriever->ingest("kb", in);
   ASSERT_TRUE(rep.ok()) << rep.error().message;
-  ASSERT_EQ(rep->n_added, static_cast<int>(std::size(kDocs)));
+  ASSERT_EQ(rep->n_added, static_cast<int>(N));
   auto svc = ChatService::create(*db, ChatOptions{}, [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); },
                                  nullptr);
   ASSERT_TRUE(svc.ok());
+  *out = std::move(*svc);
+}
+
+TEST(Conversation, EveryTurnRetrievesTheRightPassage) {
+  testing::TempDir dir;
+  std::unique_ptr<ChatService> svc;
+  ASSERT_NO_FATAL_FAILURE(chat_over(dir, kDocs, &svc));
 
   int n_turns = 0, n_right = 0;
   for (size_t d = 0; d < kDialogues.size(); ++d) {
     std::string session;
     for (const auto& step : kDialogues[d]) {
-      auto r = (*svc)->ask({"kb", session, step.message, "tester", {}});
+      auto r = svc->ask({"kb", session, step.message, "tester", {}});
       ASSERT_TRUE(r.ok()) << r.error().message;
       session = r->session_id;
       ++n_turns;
@@ -129,30 +137,10 @@ TEST(Conversation, QuestionsFindPassagesWordedWithAnotherFormOfTheirWords) {
                         {"Should my children be vaccinated?", "child-vaccination"},
                         {"Do you recommend masks?", "mask-recommendation"}};
   testing::TempDir dir;
-  auto db = sql::Database::open(dir.file("moerag.db"));
-  ASSERT_TRUE(db.ok());
-  retrieval::RetrievalOptions ro;
-  ro.index_dir = dir.file("indexes");
-  auto rt = retrieval::Retriever::create(*db, ro);
-  ASSERT_TRUE(rt.ok()) << rt.error().message;
-  std::shared_ptr<retrieval::Retriever> retriever = std::move(*rt);
-  retrieval::KnowledgeBase spec;
-  spec.name = "kb";
-  ASSERT_TRUE(retriever->create_kb(spec).ok());
-  std::vector<retrieval::DocumentInput> in;
-  for (const auto& d : docs) {
-    retrieval::DocumentInput x;
-    x.id = d.id;
-    x.source = std::string(d.id) + ".txt";
-    x.content = d.text;
-    in.push_back(x);
-  }
-  ASSERT_TRUE(retriever->ingest("kb", in).ok());
-  auto svc = ChatService::create(*db, ChatOptions{}, [retriever](const retrieval::SearchRequest& r) { return retriever->search(r); },
-                                 nullptr);
-  ASSERT_TRUE(svc.ok());
+  std::unique_ptr<ChatService> svc;
+  ASSERT_NO_FATAL_FAILURE(chat_over(dir, docs, &svc));
   for (const auto& step : steps) {
-    auto r = (*svc)->ask({"kb", "", step.message, "tester", {}});
+    auto r = svc->ask({"kb", "", step.message, "tester", {}});
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->citations.empty() ? "(none)" : r->citations[0].document_id, step.expected) << step.message;
   }
