@@ -9,6 +9,10 @@ namespace moerag {
 FifoGate::FifoGate(size_t slots)
     : slots_(slots > 0 ? slots : std::max<size_t>(1, std::thread::hardware_concurrency())) {}
 
+size_t FifoGate::per_core(size_t per_core) {
+  return per_core * std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
 FifoGate::Pass FifoGate::enter() {
   std::unique_lock<std::mutex> lk(mu_);
   if (active_ < slots_ && queue_.empty()) {

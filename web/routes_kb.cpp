@@ -2,9 +2,6 @@
 // in the ingestion report, access filters from the caller's role and key name.
 #include "web/routes_kb.h"
 
-#include <algorithm>
-#include <thread>
-
 #include "core/gate.h"
 
 #include "web/routes.h"
@@ -145,7 +142,7 @@ const json kSearchSchema = {
 RouteSet kb_routes(std::shared_ptr<Retriever> r, std::shared_ptr<safety::Filter> filter) {
   // Searches are CPU-bound: two per core run at once, the rest wait first come, first
   // served (as chat turns do, see core/gate.h), instead of sharing the cores round-robin.
-  auto gate = std::make_shared<FifoGate>(2 * std::max(1u, std::thread::hardware_concurrency()));
+  auto gate = std::make_shared<FifoGate>(FifoGate::per_core(2));
   return [r, filter, gate](WebState& s) {
     s.router.add({"GET", "/v1/kbs", Role::USER, "retrieval", "List knowledge bases.", nullptr, {{"type", "object"}},
                   [r](Ctx& c) {

@@ -4,7 +4,6 @@
 #include "apps/chat/chat.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "apps/chat/answer.h"
 #include "apps/chat/memory.h"
@@ -157,10 +156,8 @@ Result<std::unique_ptr<ChatService>> ChatService::create(std::shared_ptr<sql::Da
   impl->search = std::move(search);
   impl->filter = std::move(filter);
   impl->generator = std::move(generator);
-  // Default two per core: a turn also waits on SQLite and the socket, and one per core
-  // left the cores idle then (bench_chat: 570 req/s vs 638 with two per core, p99 ~95 ms both).
-  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  impl->gate = std::make_unique<FifoGate>(options.parallel_turns > 0 ? static_cast<size_t>(options.parallel_turns) : 2 * cores);
+  impl->gate = std::make_unique<FifoGate>(options.parallel_turns > 0 ? static_cast<size_t>(options.parallel_turns)
+                                                                      : FifoGate::per_core(2));
   return std::unique_ptr<ChatService>(new ChatService(std::move(impl)));
 }
 

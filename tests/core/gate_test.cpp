@@ -70,6 +70,7 @@ TEST(FifoGate, WaitersEnterInArrivalOrder) {
 TEST(FifoGate, ZeroSlotsMeansOnePerCore) {
   FifoGate gate(0);
   EXPECT_EQ(gate.slots(), std::max<size_t>(1, std::thread::hardware_concurrency()));
+  EXPECT_EQ(FifoGate::per_core(2), 2 * gate.slots());
 }
 
 }  // namespace
