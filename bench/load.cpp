@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include <httplib.h>
@@ -94,14 +95,22 @@ int main(int argc, char** argv) {
   std::string model;
   int max_tokens = 32, threads = 2;
   bool as_json = false;
+  std::vector<int> levels = {1, 4, 16, 64};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model = argv[++i];
     else if (a == "--max-tokens" && i + 1 < argc) max_tokens = std::stoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
     else if (a == "--json") as_json = true;
-    else {
-      std::fprintf(stderr, "usage: bench_load [--model FILE.gguf] [--max-tokens N] [--threads N] [--json]\n");
+    else if (a == "--levels" && i + 1 < argc) {
+      levels = {1};  // the one-at-a-time baseline always runs first
+      for (std::string_view v = argv[++i]; !v.empty();) {
+        const size_t c = std::min(v.find(','), v.size());
+        if (const int n = std::atoi(std::string(v.substr(0, c)).c_str()); n > 1) levels.push_back(n);
+        v.remove_prefix(std::min(c + 1, v.size()));
+      }
+    } else {
+      std::fprintf(stderr, "usage: bench_load [--model FILE.gguf] [--max-tokens N] [--threads N] [--levels 4,16,64] [--json]\n");
       return 2;
     }
   }
@@ -142,8 +151,8 @@ int main(int argc, char** argv) {
   bool all_match = true;
   double base_tps = 0;
   std::printf("%4s %8s %14s %12s %12s %8s %s\n", "N", "tokens", "decode tok/s", "TTFT p50 ms", "TTFT p99 ms", "vs N=1", "streams == solo");
-  for (int n : {1, 4, 16, 64}) {
-    std::vector<Outcome> out(static_cast<size_t>(n == 1 ? 64 : n));
+  for (int n : levels) {
+    std::vector<Outcome> out(static_cast<size_t>(n == 1 ? *std::max_element(levels.begin(), levels.end()) : n));
     const auto t0 = Clock::now();
     if (n == 1) {  // baseline: one at a time; also the solo reference of every request
       for (size_t i = 0; i < out.size(); ++i) out[i] = stream_one(port, static_cast<int>(i), max_tokens);

@@ -71,6 +71,37 @@ TEST(Kernels, MatmulEveryFormatEveryLevel) {
   }
 }
 
+// A batch gives each token the product it gets alone, bit for bit, at every level and
+// for every format (the batched Q8_0 path takes several tokens per weight-row pass; odd
+// batch sizes leave a partial tile; K of 39 blocks leaves an odd block).
+TEST(Kernels, BatchedMatmulEqualsOneTokenAtATime) {
+  std::mt19937 rng(23);
+  ThreadPool pool(2);
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F16}) {
+    const int64_t K = type_traits(type).block_size == 256 ? 256 * 3 : 32 * 39, N = 37;
+    const size_t rb = row_size(type, K).value();
+    std::vector<uint8_t> w(rb * N);
+    for (int64_t r = 0; r < N; ++r) {
+      auto row = randn(K, rng);
+      ASSERT_TRUE(quantize_row(type, row.data(), w.data() + r * rb, K).ok());
+    }
+    const MatView m{type, w.data(), N, K, rb};
+    for (int64_t T : {2, 3, 4, 7, 37}) {
+      auto x = randn(T * K, rng);
+      for (const char* level : kLevels) {
+        LevelGuard g(level);
+        std::vector<float> batch(T * N), one(N);
+        cpu::matmul(m, x.data(), T, batch.data(), &pool);
+        for (int64_t t = 0; t < T; ++t) {
+          cpu::matmul(m, x.data() + t * K, 1, one.data(), &pool);
+          ASSERT_EQ(0, std::memcmp(one.data(), batch.data() + t * N, N * sizeof(float)))
+              << type_name(type) << " T=" << T << " token " << t << " level " << cpu::simd_level();
+        }
+      }
+    }
+  }
+}
+
 // Activations with groups of very different size (a zero group, tiny ones, an outlier)
 // so every ks value range and the clamp are exercised. F32 [n]
 std::vector<float> uneven(int64_t n, std::mt19937& rng) {

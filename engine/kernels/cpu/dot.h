@@ -13,6 +13,10 @@ namespace moerag::engine::kernels::cpu {
 
 /// w: one row of n elements (n % 32 == 0 for the int kernels, % 256 for K-quants).
 using DotQ8Fn = float (*)(const uint8_t* w, const BlockQ8A* a, int64_t n);
+/// nt (1..kDotTile) dot products of one weight row with nt activation rows (token t's
+/// blocks at a + t * a_stride), each bit-identical to the level's DotQ8Fn; out[nt].
+using DotQ8xNFn = void (*)(const uint8_t* w, const BlockQ8A* a, int64_t a_stride, int64_t n, int nt, float* out);
+constexpr int kDotTile = 4;
 /// w: one row of n elements of a K-quant (n % 256 == 0); a: n / 256 activation blocks.
 using DotQ8KFn = float (*)(const uint8_t* w, const BlockQ8KA* a, int64_t n);
 /// w: one row of n elements of a plain type; x F32 [n].
@@ -33,6 +37,7 @@ struct DotTable {
   AxpyFn axpy_f32 = nullptr, axpy_f16 = nullptr;
   QuantQ8AFn quant_q8a = nullptr;    ///< bit-identical at every level
   QuantQ8KAFn quant_q8ka = nullptr;  ///< bit-identical at every level
+  DotQ8xNFn q8_0_xn = nullptr;       ///< batches: up to kDotTile tokens per weight-row pass
 };
 
 const DotTable& dot_table_scalar();

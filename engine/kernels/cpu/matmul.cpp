@@ -52,9 +52,12 @@ void run_rows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t
 
 // y = x W^T with the activations quantised to Block (qk elements each) by `quant`
 // and each (row, token) product taken by `dot`.
+// `dotn`, when the level has one, takes up to kDotTile tokens per pass over a weight row
+// with the same results as `dot` (so a batch does not change any token's output).
 template <typename Block>
 void matmul_int(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool,
                 float (*dot)(const uint8_t*, const Block*, int64_t),
+                void (*dotn)(const uint8_t*, const Block*, int64_t, int64_t, int, float*),
                 void (*quant)(const float*, Block*, int64_t), int64_t qk) {
   const int64_t K = w.n_cols, N = w.n_rows, nb = K / qk;
   std::vector<Block> xq(static_cast<size_t>(n_tok * nb));  // Block [n_tok, K / qk]
@@ -64,7 +67,16 @@ void matmul_int(const MatView& w, const float* x, int64_t n_tok, float* y, Threa
       const int64_t t1 = std::min(n_tok, t0 + kTokTile);
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.data + r * w.row_bytes;
-        for (int64_t t = t0; t < t1; ++t) y[t * N + r] = dot(row, xq.data() + t * nb, K);
+        if (dotn == nullptr || n_tok == 1) {
+          for (int64_t t = t0; t < t1; ++t) y[t * N + r] = dot(row, xq.data() + t * nb, K);
+          continue;
+        }
+        float out[kDotTile];
+        for (int64_t t = t0; t < t1; t += kDotTile) {
+          const int nt = static_cast<int>(std::min<int64_t>(kDotTile, t1 - t));
+          dotn(row, xq.data() + t * nb, nb, K, nt, out);
+          for (int j = 0; j < nt; ++j) y[(t + j) * N + r] = out[j];
+        }
       }
     }
   });
@@ -75,9 +87,12 @@ void matmul_int(const MatView& w, const float* x, int64_t n_tok, float* y, Threa
 void matmul(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPool* pool) {
   const DotTable& table = dot_table();
   const int64_t K = w.n_cols, N = w.n_rows;
-  if (DotQ8Fn dot = q8_kernel(table, w.type)) return matmul_int<BlockQ8A>(w, x, n_tok, y, pool, dot, quantize_q8a, 32);
+  if (DotQ8Fn dot = q8_kernel(table, w.type)) {
+    DotQ8xNFn dotn = w.type == GgmlType::Q8_0 ? table.q8_0_xn : nullptr;
+    return matmul_int<BlockQ8A>(w, x, n_tok, y, pool, dot, dotn, quantize_q8a, 32);
+  }
   if (DotQ8KFn dot = q8k_kernel(table, w.type)) {
-    return matmul_int<BlockQ8KA>(w, x, n_tok, y, pool, dot, quantize_q8ka, 256);
+    return matmul_int<BlockQ8KA>(w, x, n_tok, y, pool, dot, nullptr, quantize_q8ka, 256);
   }
   DotF32Fn fdot = f32_kernel(table, w.type);
   run_rows(N, pool, [&](int64_t r0, int64_t r1) {
