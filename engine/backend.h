@@ -61,6 +61,11 @@ class Backend {
   // ---- ops (shapes as in kernels.h). Float buffers are device memory; small index,
   // position and scale arrays (ids, idx, pos, scale) are host arrays. ----
   virtual void matmul(const kernels::MatView& w, const float* x, int64_t n_tok, float* y) = 0;
+  /// Per-head products in one pass (MLA's absorbed heads): for h < n_head and every token t,
+  /// y[t * ldy + h * y_head ..][n_rows of w[h]] = w[h] . x[t * ldx + h * x_head ..][n_cols of w[h]].
+  /// Each head's result equals matmul() of that head alone.
+  virtual void matmul_heads(const kernels::MatView* w, int64_t n_head, const float* x, int64_t ldx, int64_t x_head,
+                            int64_t n_tok, float* y, int64_t ldy, int64_t y_head) = 0;
   virtual void rms_norm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* y) = 0;
   virtual void layer_norm(const float* x, const float* w, const float* b, int64_t n_rows, int64_t n, float eps,
                           float* y) = 0;

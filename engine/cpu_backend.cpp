@@ -3,6 +3,7 @@
 // thread pool (n_threads - 1 workers plus the calling thread).
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "core/thread_pool.h"
 #include "engine/backend.h"
@@ -43,6 +44,30 @@ class CpuBackend final : public Backend {
 
   void matmul(const kernels::MatView& w, const float* x, int64_t n_tok, float* y) override {
     kernels::cpu::matmul(w, x, n_tok, y, pool_.get());
+  }
+  // Heads are shared out among the threads (one parallel region instead of one per head);
+  // a head's strided slices are packed into per-thread scratch when there are several tokens.
+  void matmul_heads(const kernels::MatView* w, int64_t n_head, const float* x, int64_t ldx, int64_t x_head,
+                    int64_t n_tok, float* y, int64_t ldy, int64_t y_head) override {
+    auto heads = [&](size_t h0, size_t h1) {
+      std::vector<float> xin, yout;  // F32 [n_tok, n_cols], [n_tok, n_rows]: one head's packed slices
+      for (size_t h = h0; h < h1; ++h) {
+        const kernels::MatView& m = w[h];
+        const float* xh = x + static_cast<int64_t>(h) * x_head;
+        float* yh = y + static_cast<int64_t>(h) * y_head;
+        if (n_tok == 1) {
+          kernels::cpu::matmul(m, xh, 1, yh, nullptr);
+          continue;
+        }
+        xin.resize(static_cast<size_t>(n_tok * m.n_cols));
+        yout.resize(static_cast<size_t>(n_tok * m.n_rows));
+        copy_rows(xh, ldx, xin.data(), m.n_cols, n_tok, m.n_cols);
+        kernels::cpu::matmul(m, xin.data(), n_tok, yout.data(), nullptr);
+        copy_rows(yout.data(), m.n_rows, yh, ldy, n_tok, m.n_rows);
+      }
+    };
+    if (pool_ == nullptr || n_head < 2) return heads(0, static_cast<size_t>(n_head));
+    pool_->parallel_for(static_cast<size_t>(n_head), heads);
   }
   void rms_norm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* y) override {
     kernels::cpu::rms_norm(x, w, n_rows, n, eps, y);

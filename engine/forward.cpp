@@ -162,8 +162,6 @@ void Forward::mla_block(int64_t il, const float* cur, int64_t n, const std::vect
   DeviceBuffer qa(be_, n * H * row);     // F32 [n, n_head, rank + n_rot] absorbed queries
   DeviceBuffer olat(be_, n * H * R);     // F32 [n, n_head, rank] attended latents
   DeviceBuffer o(be_, n * H * dv);       // F32 [n, n_head, dv]
-  DeviceBuffer tin(be_, n * std::max(R, nope));   // F32 [n, max(rank, nope)] one head's input
-  DeviceBuffer tout(be_, n * std::max(R, dv));    // F32 [n, max(rank, dv)] one head's output
   if (L.attn_q_a.present) {
     DeviceBuffer qlo(be_, n * c_.q_lora_rank);  // F32 [n, q_lora_rank]
     be_.matmul(L.attn_q_a.mat, cur, n, qlo.data());
@@ -178,21 +176,18 @@ void Forward::mla_block(int64_t il, const float* cur, int64_t n, const std::vect
   }
   be_.rope(q.data(), n, H, dk, nope, pos_.data(), rope_);
   be_.rope(kv.data(), n, 1, row, R, pos_.data(), rope_);
+  std::vector<kernels::MatView> heads(static_cast<size_t>(H));
+  for (int64_t h = 0; h < H; ++h) heads[static_cast<size_t>(h)] = L.attn_k_b.expert(h);
+  be_.matmul_heads(heads.data(), H, q.data(), H * dk, dk, n, qa.data(), H * row, row);  // q_nope_h -> [rank]
   for (int64_t h = 0; h < H; ++h) {
-    be_.copy_rows(q.data() + h * dk, H * dk, tin.data(), nope, n, nope);           // q_nope_h [n, nope]
-    be_.matmul(L.attn_k_b.expert(h), tin.data(), n, tout.data());                   // [n, rank]
-    be_.copy_rows(tout.data(), R, qa.data() + h * row, H * row, n, R);
     be_.copy_rows(q.data() + h * dk + nope, H * dk, qa.data() + h * row + R, H * row, n, nr);  // q_pe_h
   }
   kernels::AttnParams p;
   p.n_head = H, p.n_head_kv = 1, p.head_dim_k = row, p.head_dim_v = R, p.v_offset = 0;
   p.scale = kq_scale_, p.causal = true, p.window = c_.sliding_window;
   store_and_attend(il, qa.data(), kv.data(), nullptr, n, batch, p, olat.data());
-  for (int64_t h = 0; h < H; ++h) {
-    be_.copy_rows(olat.data() + h * R, H * R, tin.data(), R, n, R);
-    be_.matmul(L.v_b_head(h, nope, dv), tin.data(), n, tout.data());  // [n, dv]
-    be_.copy_rows(tout.data(), dv, o.data() + h * dv, H * dv, n, dv);
-  }
+  for (int64_t h = 0; h < H; ++h) heads[static_cast<size_t>(h)] = L.v_b_head(h, nope, dv);
+  be_.matmul_heads(heads.data(), H, olat.data(), H * R, R, n, o.data(), H * dv, dv);  // latent_h -> [dv]
   be_.matmul(L.attn_output.mat, o.data(), n, out);
 }
 
