@@ -76,3 +76,25 @@ TEST(ModelFiles, ErrorsAndExitCodes) {
 }
 
 }  // namespace
+
+// `model bench --json` reports its figures and the ceilings they are measured against,
+// each ceiling being its bandwidth over the bytes read per token.
+TEST(ModelFiles, BenchReportsSpeedAgainstBothCeilings) {
+  TempDir dir;
+  const std::string m = moerag_binary();
+  ASSERT_EQ(run_command(m + " model synth " + dir.file("b.gguf") + " --arch deepseek2 --layers 2 --dim 256 --type q8_0")
+                .exit_code,
+            0);
+  auto r = run_command(m + " model bench --model " + dir.file("b.gguf") + " -p 8 -n 8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  for (const char* k : {"prefill_tok_s", "decode_tok_s", "bandwidth_gb_s", "read_bandwidth_gb_s", "decode_ceiling_tok_s",
+                        "prefill_gflop_s", "openblas_sgemm_1t_gflop_s"}) {
+    EXPECT_GT(j[k].get<double>(), 0) << k;
+  }
+  const double per_token = j["active_weight_bytes"].get<double>();  // + KV read, which is small here
+  EXPECT_NEAR(j["decode_ceiling_tok_s"].get<double>(), j["bandwidth_gb_s"].get<double>() * 1e9 / per_token,
+              0.05 * j["decode_ceiling_tok_s"].get<double>());
+  const double pct = j["decode_pct_of_ceiling"], read_pct = j["decode_pct_of_read_ceiling"];
+  EXPECT_NEAR(read_pct / pct, j["bandwidth_gb_s"].get<double>() / j["read_bandwidth_gb_s"].get<double>(), 1e-6 * read_pct / pct);
+}
