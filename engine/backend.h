@@ -61,6 +61,18 @@ class Backend {
   // ---- ops (shapes as in kernels.h). Float buffers are device memory; small index,
   // position and scale arrays (ids, idx, pos, scale) are host arrays. ----
   virtual void matmul(const kernels::MatView& w, const float* x, int64_t n_tok, float* y) = 0;
+  /// One SwiGLU expert's work in a step: y F32 [m, n_embd] = down(silu(gate x) * up x) for
+  /// its m tokens x F32 [m, n_embd].
+  struct ExpertJob {
+    kernels::MatView gate, up, down;
+    const float* x = nullptr;
+    int64_t m = 0;
+    float* y = nullptr;
+  };
+  /// Runs every job; each job's y equals the dense FFN of its tokens alone. The CPU backend
+  /// gives whole experts to threads in decode (one token each, at least one expert per
+  /// thread): one parallel region per MoE layer instead of three per expert.
+  virtual void expert_ffns(const ExpertJob* jobs, int64_t count) = 0;
   /// Per-head products in one pass (MLA's absorbed heads): for h < n_head and every token t,
   /// y[t * ldy + h * y_head ..][n_rows of w[h]] = w[h] . x[t * ldx + h * x_head ..][n_cols of w[h]].
   /// Each head's result equals matmul() of that head alone.

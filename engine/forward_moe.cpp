@@ -89,16 +89,24 @@ void Forward::moe_ffn(int64_t il, const float* cur, int64_t n, float* out) {
       ++load_[static_cast<size_t>(il)][static_cast<size_t>(e)];
     }
   }
-  DeviceBuffer acc(be_, n * D);  // F32 [n, n_embd] weighted sum of expert outputs
-  DeviceBuffer xe(be_, n * D);   // F32 [m, n_embd] tokens of one expert
-  DeviceBuffer ye(be_, n * D);   // F32 [m, n_embd] their expert output
-  for (int64_t e = 0; e < E; ++e) {
+  DeviceBuffer acc(be_, n * D);      // F32 [n, n_embd] weighted sum of expert outputs
+  DeviceBuffer xe(be_, n * K * D);   // F32 [n * top-k, n_embd] tokens grouped by expert
+  DeviceBuffer ye(be_, n * K * D);   // F32 [n * top-k, n_embd] their expert outputs
+  std::vector<Backend::ExpertJob> jobs;
+  std::vector<int32_t> job_expert;
+  for (int64_t e = 0, off = 0; e < E; ++e) {
     const int64_t m = static_cast<int64_t>(toks[e].size());
     if (m == 0) continue;
-    be_.gather(cur, toks[e].data(), m, D, xe.data());
-    dense_ffn(L.ffn_gate_exps.expert(e), L.ffn_up_exps.expert(e), L.ffn_down_exps.expert(e), xe.data(), m,
-              ye.data());
-    be_.scatter_add(ye.data(), toks[e].data(), ws[e].data(), m, D, acc.data());
+    be_.gather(cur, toks[e].data(), m, D, xe.data() + off * D);
+    jobs.push_back({L.ffn_gate_exps.expert(e), L.ffn_up_exps.expert(e), L.ffn_down_exps.expert(e), xe.data() + off * D,
+                    m, ye.data() + off * D});
+    job_expert.push_back(static_cast<int32_t>(e));
+    off += m;
+  }
+  be_.expert_ffns(jobs.data(), static_cast<int64_t>(jobs.size()));
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const int32_t e = job_expert[j];
+    be_.scatter_add(jobs[j].y, toks[e].data(), ws[e].data(), jobs[j].m, D, acc.data());
   }
   (void)ff;
   if (L.ffn_gate_shexp.present) {
