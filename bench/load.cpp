@@ -3,7 +3,11 @@
 // /v1/chat/completions requests at it on loopback. Baseline (same run): the same
 // requests one at a time (N = 1), which also give each request's solo output; every
 // concurrent stream must equal its solo run (same seed), so nothing is lost or mixed.
-// Prints aggregate decode tokens/s and p50/p99 time-to-first-token per N.
+// Prints aggregate decode tokens/s and p50/p99 time-to-first-token per N. The model is
+// synthesised (qwen2moe, 4 layers, 8 experts top-2 + shared; --type, --dim) unless --model
+// names one. On a CPU a batch step is compute-bound while one token is memory-bound, so the
+// N = 16 gain is at most about (weight bytes per multiply-add) x (batched compute rate) /
+// (read bandwidth): formats with more bytes per weight (F16) gain more than Q8_0 or Q4_K.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -96,12 +100,16 @@ int main(int argc, char** argv) {
   int max_tokens = 32, threads = 2;
   bool as_json = false;
   std::vector<int> levels = {1, 4, 16, 64};
+  std::string type_name = "q8_0";
+  int64_t dim = 512;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model = argv[++i];
     else if (a == "--max-tokens" && i + 1 < argc) max_tokens = std::stoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
     else if (a == "--json") as_json = true;
+    else if (a == "--type" && i + 1 < argc) type_name = argv[++i];
+    else if (a == "--dim" && i + 1 < argc) dim = std::stoll(argv[++i]);
     else if (a == "--levels" && i + 1 < argc) {
       levels = {1};  // the one-at-a-time baseline always runs first
       for (std::string_view v = argv[++i]; !v.empty();) {
@@ -110,7 +118,8 @@ int main(int argc, char** argv) {
         v.remove_prefix(std::min(c + 1, v.size()));
       }
     } else {
-      std::fprintf(stderr, "usage: bench_load [--model FILE.gguf] [--max-tokens N] [--threads N] [--levels 4,16,64] [--json]\n");
+      std::fprintf(stderr, "usage: bench_load [--model FILE.gguf | --type q8_0|f16|q4_k|... --dim N] [--max-tokens N] [--threads N]\n"
+                   "                  [--levels 4,16,64] [--json]\n");
       return 2;
     }
   }
@@ -118,13 +127,15 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(tmp);
   if (model.empty()) {
     engine::SynthOptions o;
-    o.arch = engine::Arch::QWEN2MOE, o.n_layer = 4, o.n_embd = 512, o.n_expert = 8, o.n_expert_used = 2;
-    o.type = engine::GgmlType::Q8_0, o.n_vocab = 2048;
+    const auto type = engine::parse_type_name(type_name);
+    if (!type) return std::fprintf(stderr, "unknown --type %s\n", type_name.c_str()), 2;
+    o.arch = engine::Arch::QWEN2MOE, o.n_layer = 4, o.n_embd = dim, o.n_expert = 8, o.n_expert_used = 2;
+    o.type = *type, o.n_vocab = 2048;
     model = (tmp / "moe.gguf").string();
     auto s = engine::synth_model(o, model);
     if (!s.ok()) return std::fprintf(stderr, "synth: %s\n", s.error().message.c_str()), 1;
-    std::printf("model: synthesised qwen2moe, 4 layers, n_embd 512, 8 experts (top-2) + shared, Q8_0, %.1f MB\n",
-                static_cast<double>(s->file_bytes) / 1e6);
+    std::printf("model: synthesised qwen2moe, 4 layers, n_embd %lld, 8 experts (top-2) + shared, %s, %.1f MB\n",
+                static_cast<long long>(dim), type_name.c_str(), static_cast<double>(s->file_bytes) / 1e6);
   }
   engine::EngineOptions eo;
   eo.n_threads = static_cast<size_t>(threads), eo.n_ctx = 1024, eo.kv_tokens = 64 * 256;

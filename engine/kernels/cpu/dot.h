@@ -17,6 +17,13 @@ using DotQ8Fn = float (*)(const uint8_t* w, const BlockQ8A* a, int64_t n);
 /// blocks at a + t * a_stride), each bit-identical to the level's DotQ8Fn; out[nt].
 using DotQ8xNFn = void (*)(const uint8_t* w, const BlockQ8A* a, int64_t a_stride, int64_t n, int nt, float* out);
 constexpr int kDotTile = 4;
+/// Rows [0, nr) (nr <= kF16Rows) of an F16 matrix (row_bytes apart) against nt (1..kF32Tile)
+/// token rows x + t * ldx, into y[t * ldy + r]; each result bit-identical to the level's
+/// F16 DotF32Fn of that row and token.
+using DotF16RowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t nr, const float* x, int64_t ldx, int64_t n,
+                              int nt, float* y, int64_t ldy);
+constexpr int kF32Tile = 8;
+constexpr int64_t kF16Rows = 16;
 /// w: one row of n elements of a K-quant (n % 256 == 0); a: n / 256 activation blocks.
 using DotQ8KFn = float (*)(const uint8_t* w, const BlockQ8KA* a, int64_t n);
 /// w: one row of n elements of a plain type; x F32 [n].
@@ -38,6 +45,7 @@ struct DotTable {
   QuantQ8AFn quant_q8a = nullptr;    ///< bit-identical at every level
   QuantQ8KAFn quant_q8ka = nullptr;  ///< bit-identical at every level
   DotQ8xNFn q8_0_xn = nullptr;       ///< batches: up to kDotTile tokens per weight-row pass
+  DotF16RowsFn f16_rows = nullptr;   ///< batches: kF16Rows rows x kF32Tile tokens per pass
 };
 
 const DotTable& dot_table_scalar();

@@ -3,7 +3,8 @@
 // per 256) and use int8 dot products; F32/F16/BF16 use float dots; every other format dequantises each weight
 // row into a scratch row (the scalar path). Rows are split across the thread pool;
 // each thread reads its weight rows once and applies them to every token of the
-// batch (tokens tiled so their activations stay in cache).
+// batch (tokens tiled so their activations stay in cache). Where the level has them, Q8_0
+// and F16 rows take several tokens per pass (dot.h *_xn), with the one-token results.
 #include <algorithm>
 #include <vector>
 
@@ -95,7 +96,17 @@ void matmul(const MatView& w, const float* x, int64_t n_tok, float* y, ThreadPoo
     return matmul_int<BlockQ8KA>(w, x, n_tok, y, pool, dot, nullptr, quantize_q8ka, 256);
   }
   DotF32Fn fdot = f32_kernel(table, w.type);
+  DotF16RowsFn f16rows = w.type == GgmlType::F16 && n_tok > 1 ? table.f16_rows : nullptr;
   run_rows(N, pool, [&](int64_t r0, int64_t r1) {
+    if (f16rows) {
+      for (int64_t t = 0; t < n_tok; t += kF32Tile) {
+        const int nt = static_cast<int>(std::min<int64_t>(kF32Tile, n_tok - t));
+        for (int64_t r = r0; r < r1; r += kF16Rows) {
+          f16rows(w.data + r * w.row_bytes, w.row_bytes, std::min(kF16Rows, r1 - r), x + t * K, K, K, nt, y + t * N + r, N);
+        }
+      }
+      return;
+    }
     std::vector<float> scratch(fdot ? 0 : static_cast<size_t>(K));  // F32 [K]: dequantised row
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(n_tok, t0 + kTokTile);
