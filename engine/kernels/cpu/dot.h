@@ -23,6 +23,10 @@ constexpr int kDotTile = 4;
 using DotF16RowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t nr, const float* x, int64_t ldx, int64_t n,
                               int nt, float* y, int64_t ldy);
 constexpr int kF32Tile = 8;
+/// Four F16 rows: out[k] = rows[k] . q over n elements; out[4].
+using Dot4F16Fn = void (*)(const uint8_t* const* rows, const float* q, int64_t n, float* out);
+/// y[i] += sum_k e[k] * rows[k][i] over four F16 rows; y F32 [n].
+using Axpy4F16Fn = void (*)(const float* e, const uint8_t* const* rows, float* y, int64_t n);
 constexpr int64_t kF16Rows = 16;
 /// w: one row of n elements of a K-quant (n % 256 == 0); a: n / 256 activation blocks.
 using DotQ8KFn = float (*)(const uint8_t* w, const BlockQ8KA* a, int64_t n);
@@ -46,6 +50,8 @@ struct DotTable {
   QuantQ8KAFn quant_q8ka = nullptr;  ///< bit-identical at every level
   DotQ8xNFn q8_0_xn = nullptr;       ///< batches: up to kDotTile tokens per weight-row pass
   DotF16RowsFn f16_rows = nullptr;   ///< batches: kF16Rows rows x kF32Tile tokens per pass
+  Dot4F16Fn dot4_f16 = nullptr;      ///< attention: four cached keys per call
+  Axpy4F16Fn axpy4_f16 = nullptr;    ///< attention: four cached values per call
 };
 
 const DotTable& dot_table_scalar();

@@ -16,7 +16,7 @@ namespace moerag::engine::kernels::cpu {
 
 const DotTable& dot_table_avx2() {
   static const DotTable t = {dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, dot_q6_k, axpy_f32, axpy_f16,
-                                quant_q8a, quant_q8ka, dot_q8_0_xn, dot_f16_rows_xn};
+                                quant_q8a, quant_q8ka, dot_q8_0_xn, dot_f16_rows_xn, dot4_f16, axpy4_f16};
   return t;
 }
 

@@ -92,6 +92,38 @@ void top_k(const float* x, int64_t n, int64_t k, int32_t* idx) {
 
 namespace {
 
+// One (query, head) over an F16 cache with the four-key kernels: all scores first, then
+// one softmax, then the values four at a time; out F32 [head_dim_v].
+void attend_one_f16x4(const float* qh, const AttnQuery& a, const AttnParams& p, int64_t hk, const DotTable& table,
+                      int64_t j0, int64_t j1, std::vector<float>& scratch, float* out) {
+  const int64_t dk = p.head_dim_k, dv = p.head_dim_v, n = j1 - j0;
+  auto row = [](const KvView& v, int64_t j, int64_t off) {
+    return v.blocks[j / v.block_size] + static_cast<size_t>(j % v.block_size) * v.row_bytes + static_cast<size_t>(off) * 2;
+  };
+  scratch.resize(static_cast<size_t>(n));
+  float* s = scratch.data();  // F32 [n] scores, then weights
+  const uint8_t* rows[4];
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    for (int k = 0; k < 4; ++k) rows[k] = row(a.k, j0 + j + k, hk * dk);
+    table.dot4_f16(rows, qh, dk, s + j);
+  }
+  for (; j < n; ++j) s[j] = table.f16(row(a.k, j0 + j, hk * dk), qh, dk);
+  float mx = -INFINITY;
+  for (j = 0; j < n; ++j) mx = std::max(mx, s[j] *= p.scale);
+  float sum = 0;
+  for (j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] - mx));
+  std::fill(out, out + dv, 0.0f);
+  const int64_t voff = p.v_offset + hk * dv;
+  for (j = 0; j + 4 <= n; j += 4) {
+    for (int k = 0; k < 4; ++k) rows[k] = row(a.v, j0 + j + k, voff);
+    table.axpy4_f16(s + j, rows, out, dv);
+  }
+  for (; j < n; ++j) table.axpy_f16(s[j], row(a.v, j0 + j, voff), out, dv);
+  const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int64_t d = 0; d < dv; ++d) out[d] *= inv;
+}
+
 // One (query, head): online softmax over its keys; out F32 [head_dim_v].
 void attend_one(const float* qh, const AttnQuery& a, const AttnParams& p, int64_t hk, const DotTable& table,
                 std::vector<float>& scratch, float* out) {
@@ -106,6 +138,9 @@ void attend_one(const float* qh, const AttnQuery& a, const AttnParams& p, int64_
   int64_t j0 = 0, j1 = a.n_kv;
   if (p.causal) j1 = std::min<int64_t>(j1, a.pos + 1);
   if (p.window > 0) j0 = std::max<int64_t>(0, a.pos - p.window + 1);
+  if (table.dot4_f16 && a.k.type == GgmlType::F16 && a.v.type == GgmlType::F16) {
+    return attend_one_f16x4(qh, a, p, hk, table, j0, j1, scratch, out);
+  }
   float mx = -INFINITY, sum = 0;
   for (int64_t j = j0; j < j1; ++j) {
     float s;
