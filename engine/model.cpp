@@ -1,8 +1,12 @@
 // Model loading: config and tensor checks, then every tensor made resident on the
 // backend by name. MLA's absorbed form needs W_uk^T per head ([rank, nope]) to map
 // q_nope into the latent space; newer converts store it as attn_k_b, older ones only
-// have attn_kv_b [n_head * (nope + dv), rank], from which we derive it once (F32).
+// have attn_kv_b [n_head * (nope + dv), rank], from which we derive it once: F32 from F32
+// files, else F16 (exact for F16 files, well within a quantised format's own error, and
+// half the bytes that every decoded token reads).
 #include "engine/model.h"
+
+#include <cstring>
 
 namespace moerag::engine {
 
@@ -95,18 +99,28 @@ Status Model::derive_mla(Backend& backend, LayerWeights& L, const GgufTensor& kv
       for (int64_t j = 0; j < rank; ++j) kb[static_cast<size_t>((h * rank + j) * nope + i)] = row[j];
     }
   }
+  const GgmlType type = kv_b.type == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;
+  std::vector<uint8_t> bytes(kb.size() * (type == GgmlType::F32 ? 4 : 2));
+  if (type == GgmlType::F32) {
+    std::memcpy(bytes.data(), kb.data(), bytes.size());
+  } else {
+    for (size_t i = 0; i < kb.size(); ++i) {
+      const uint16_t h = fp32_to_fp16(kb[i]);
+      std::memcpy(bytes.data() + 2 * i, &h, 2);
+    }
+  }
   auto meta = std::make_unique<GgufTensor>();
   meta->name = "derived.attn_k_b";
-  meta->type = GgmlType::F32;
+  meta->type = type;
   meta->shape = {c.n_head, rank, nope};
   meta->n_elements = kb.size();
-  meta->n_bytes = kb.size() * sizeof(float);
-  meta->data = reinterpret_cast<const uint8_t*>(kb.data());
+  meta->n_bytes = bytes.size();
+  meta->data = bytes.data();
   MOERAG_ASSIGN_OR_RETURN(L.attn_k_b, backend.upload_weight(*meta));
   MOERAG_ASSIGN_OR_RETURN(L.attn_v_b, backend.upload_weight(kv_b));
   L.v_b_from_kv_b = true;
   derived_meta_.push_back(std::move(meta));
-  derived_data_.push_back(std::move(kb));  // the vector's buffer does not move
+  derived_data_.push_back(std::move(bytes));  // the vector's buffer does not move
   return ok_status();
 }
 

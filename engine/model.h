@@ -78,7 +78,7 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<GgufFile> file_;
   std::vector<std::unique_ptr<GgufTensor>> derived_meta_;  // tensors synthesised at load
-  std::vector<std::vector<float>> derived_data_;
+  std::vector<std::vector<uint8_t>> derived_data_;  // their bytes (F32 or F16)
 };
 
 }  // namespace moerag::engine
