@@ -58,7 +58,8 @@ class CpuBackend final : public Backend {
     };
     // Whole experts to threads only when each has one token (decode): there a row split
     // of every small product costs more in hand-offs than it saves; with several tokens
-    // per expert, splitting rows measured faster (bench_load N = 16: 1,090 vs 820 tok/s).
+    // per expert, splitting rows measured faster (bench_load N = 16, separate runs: about
+    // 1,050 tok/s with the row split, 780-920 with whole experts).
     bool single = static_cast<size_t>(count) >= threads;
     for (int64_t i = 0; i < count && single; ++i) single = jobs[i].m == 1;
     if (pool_ == nullptr || !single) {
